@@ -1,0 +1,111 @@
+"""Conversations and their messages, saved as they happen."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+# A generation writes at least this often while it runs (see generation.py), so
+# a streaming message not written for longer belongs to a server that died.
+STALE_AFTER = timedelta(seconds=45)
+TITLE_LENGTH = 80
+
+
+class Conversation(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    system_prompt = models.TextField(blank=True)
+    # The parameter panel's typed values (chat.params.parse_form), restored on open.
+    settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # When the first prompt was sent; untouched conversations stay out of lists.
+    started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="conv_owner_recent")]
+
+    def __str__(self) -> str:
+        return self.title or "New conversation"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or "New conversation"
+
+
+def title_from_prompt(prompt: str) -> str:
+    """The first line of a prompt, whitespace folded, cut at a word near TITLE_LENGTH."""
+    words = " ".join(prompt.split())
+    if len(words) <= TITLE_LENGTH:
+        return words
+    cut = words[:TITLE_LENGTH].rsplit(" ", 1)[0] or words[:TITLE_LENGTH]
+    return cut + "…"
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        SYSTEM = "system"
+        USER = "user"
+        ASSISTANT = "assistant"
+        TOOL = "tool"
+
+    class Status(models.TextChoices):
+        STREAMING = "streaming"
+        COMPLETE = "complete"
+        STOPPED = "stopped"
+        ERROR = "error"
+        INTERRUPTED = "interrupted"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    # The message this one answers or follows; siblings share a parent.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    content = models.TextField(blank=True)
+    reasoning = models.TextField(blank=True)
+    tool_calls = models.JSONField(null=True, blank=True)
+    choice_index = models.PositiveSmallIntegerField(default=0)
+    model = models.CharField(max_length=200, blank=True)
+    # The exact request body sent upstream (without messages), for display and re-runs.
+    request_params = models.JSONField(default=dict, blank=True)
+    usage = models.JSONField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.COMPLETE)
+    error = models.TextField(blank=True)
+    upstream = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    first_reasoning_at = models.DateTimeField(null=True, blank=True)
+    first_content_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Counts the writes a generation made to this row: the streaming path must
+    # write in batches, never per token, and this keeps it honest.
+    revision = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="msg_conversation_order"),
+            models.Index(fields=["status", "updated_at"], name="msg_status_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} #{self.pk}"
+
+    @property
+    def is_stale(self) -> bool:
+        return (
+            self.status == self.Status.STREAMING
+            and self.updated_at is not None
+            and timezone.now() - self.updated_at > STALE_AFTER
+        )

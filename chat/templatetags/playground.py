@@ -1,0 +1,26 @@
+"""Template filters for untrusted text: Markdown made safe, and figures."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from chat import params, rendering
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    # render_markdown escapes raw HTML and sanitises its output with an allowlist.
+    return mark_safe(rendering.render_markdown(text or ""))  # noqa: S308
+
+
+@register.filter
+def finish_explanation(reason: str) -> str:
+    return params.describe_finish(reason or None)
+
+
+@register.filter
+def seconds(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f} s"

@@ -1,0 +1,172 @@
+"""Pages: accounts, the conversation view and the conversation list."""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chat import cards, composer, generation, params, providers
+from chat.models import Conversation, Message
+
+CONVERSATIONS_PER_PAGE = 50
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if not settings.PLAYGROUND_SIGNUP_ENABLED:
+        raise Http404("Sign-up is closed on this server.")
+    if request.user.is_authenticated:
+        return redirect("chat-home")
+    form = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("chat-home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Open a new conversation, reusing an untouched one rather than piling them up."""
+    conversation = (
+        Conversation.objects.filter(owner=request.user, started_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if conversation is None:
+        latest = Conversation.objects.filter(owner=request.user).order_by("-updated_at").first()
+        conversation = Conversation.objects.create(
+            owner=request.user,
+            settings=latest.settings if latest else params.default_settings(),
+            system_prompt=latest.system_prompt if latest else "",
+        )
+    return redirect("chat-conversation", pk=conversation.pk)
+
+
+@login_required
+@require_POST
+def new_conversation(request: HttpRequest) -> HttpResponse:
+    conversation = Conversation.objects.create(
+        owner=request.user, settings=params.default_settings()
+    )
+    return redirect("chat-conversation", pk=conversation.pk)
+
+
+@login_required
+@require_GET
+def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = get_object_or_404(Conversation, pk=pk, owner=request.user)
+    _mark_interrupted(conversation)
+    provider = providers.configured(_server(request))
+    models = async_to_sync(providers.available_models)(provider)
+    context = {
+        "conversation": conversation,
+        "turns": cards.turns(conversation.messages.all()),
+        "provider": provider,
+        "panel": cards.panel(conversation.settings or params.default_settings(), models),
+        "advice": params.advice(conversation.settings or params.default_settings()),
+        "recent": _recent(request.user)[:20],
+        "streaming": conversation.messages.filter(status=Message.Status.STREAMING).exists(),
+    }
+    return render(request, "chat/conversation.html", context)
+
+
+@login_required
+@require_GET
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(_recent(request.user), CONVERSATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "chat/conversation_list.html", {"page": page})
+
+
+@login_required
+@require_POST
+def rename_conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = get_object_or_404(Conversation, pk=pk, owner=request.user)
+    title = " ".join(request.POST.get("title", "").split())[:200]
+    conversation.title = title
+    conversation.save(update_fields=["title", "updated_at"])
+    if request.headers.get("HX-Request"):
+        return render(request, "chat/conversation.html#title", {"conversation": conversation})
+    flash.success(request, "Renamed.")
+    return redirect("chat-conversation", pk=pk)
+
+
+def _recent(user):
+    return (
+        Conversation.objects.filter(owner=user, started_at__isnull=False)
+        .order_by("-updated_at", "-id")
+        .only("id", "title", "updated_at", "settings")
+    )
+
+
+def _server(request: HttpRequest) -> tuple[str, int | None]:
+    try:
+        port = int(request.META.get("SERVER_PORT") or 0) or None
+    except ValueError:
+        port = None
+    return (request.META.get("SERVER_NAME", "127.0.0.1"), port)
+
+
+def _mark_interrupted(conversation: Conversation) -> None:
+    """Messages left streaming by a server that died show what was saved, as interrupted."""
+    stale = [
+        m.pk for m in conversation.messages.filter(status=Message.Status.STREAMING) if m.is_stale
+    ]
+    if stale:
+        Message.objects.filter(pk__in=stale).update(
+            status=Message.Status.INTERRUPTED,
+            error="The server stopped while this answer was streaming; what arrived is kept.",
+        )
+
+
+@login_required
+@require_POST
+def send_prompt(request: HttpRequest, pk: int) -> HttpResponse:
+    """The composer without websockets: start the generation, then show the page."""
+    conversation = get_object_or_404(Conversation, pk=pk, owner=request.user)
+    data = {key: values[-1] for key, values in request.POST.lists()}
+    submission = composer.read_submission(data)
+    if (
+        not submission.errors
+        and conversation.messages.filter(status=Message.Status.STREAMING).exists()
+    ):
+        submission.errors["prompt"] = "An answer is still streaming: wait for it or press Stop."
+    if submission.errors:
+        for message in submission.errors.values():
+            flash.error(request, message)
+        return redirect("chat-conversation", pk=pk)
+    conversation.system_prompt = submission.system_prompt
+    provider = providers.configured(_server(request))
+    async_to_sync(generation.begin)(conversation, submission.prompt, submission.settings, provider)
+    return redirect("chat-conversation", pk=pk)
+
+
+@require_GET
+def websocket_only(request: HttpRequest, pk: int) -> HttpResponse:
+    return HttpResponse("This address takes a websocket connection.", status=426)
+
+
+@login_required
+@require_POST
+def check_params(request: HttpRequest) -> HttpResponse:
+    """The panel's values checked as they change: advice, plus a message per bad field."""
+    data = {key: values[-1] for key, values in request.POST.lists()}
+    submission = composer.read_submission({**data, "prompt": data.get("prompt") or "-"})
+    errors = {k: v for k, v in submission.errors.items() if k in params.PARAMS}
+    context = {
+        "advice": params.advice(submission.settings),
+        "errors": errors,
+        "cleared": [name for name in params.PARAMS if name not in errors],
+    }
+    return render(request, "chat/check_params.html", context)

@@ -1,0 +1,44 @@
+"""The ASGI stack: HTTP (the simulator under /sim/, then Django) and websockets."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "playground.settings")
+
+from django.core.asgi import get_asgi_application
+
+django_application = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from chat import simulator  # noqa: E402
+from chat.routing import websocket_urlpatterns  # noqa: E402
+
+SIMULATOR_PREFIX = "/sim"
+
+simulator_application = simulator.make_app(
+    prefix=SIMULATOR_PREFIX,
+    tokens_per_second=settings.PLAYGROUND_SIM_TOKENS_PER_SECOND,
+    first_token_delay=settings.PLAYGROUND_SIM_FIRST_TOKEN_DELAY,
+    record=settings.PLAYGROUND_SIM_RECORD,
+)
+
+
+async def http_application(scope, receive, send):
+    if scope["path"].startswith(SIMULATOR_PREFIX + "/"):
+        return await simulator_application(scope, receive, send)
+    return await django_application(scope, receive, send)
+
+
+application = ProtocolTypeRouter(
+    {
+        "http": http_application,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

@@ -1,0 +1,137 @@
+// The conversation page: keyboard sending, the live reasoning timer, sliders,
+// copy buttons and the socket's small data-only events. Everything else is htmx.
+(() => {
+  "use strict";
+
+  const form = () => document.getElementById("composer-form");
+  const prompt = () => document.getElementById("prompt");
+
+  // Ctrl+Enter / Cmd+Enter sends; Enter alone makes a new line.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    if (!event.target.closest || !event.target.closest("#composer-form")) return;
+    event.preventDefault();
+    const send = form().querySelector("[data-send]");
+    if (!send.disabled) form().requestSubmit(send);
+  });
+
+  // Data-only socket messages: {"event": ...}.
+  document.addEventListener("htmx:ws:after:message:incoming", async (event) => {
+    let data;
+    try { data = await event.detail.message.json(); } catch { return; }
+    if (!data || !data.event) return;
+    if (data.event === "sent") {
+      prompt().value = "";
+      prompt().focus();
+    } else if (data.event === "streaming") {
+      setStreaming(data.active);
+    } else if (data.event === "invalid") {
+      const first = document.getElementById(data.fields[0] === "prompt" ? "prompt" : "param-" + data.fields[0]);
+      if (first) first.focus();
+    }
+    refreshEmptyState();
+  });
+
+  function setStreaming(active) {
+    const stop = form().querySelector("[data-stop]");
+    const send = form().querySelector("[data-send]");
+    stop.hidden = !active;
+    send.disabled = active;
+    send.title = active ? "An answer is streaming: wait for it or press Stop" : "";
+  }
+
+  function refreshEmptyState() {
+    const empty = document.querySelector("[data-empty-state]");
+    if (empty) empty.hidden = document.querySelector("#messages .message") !== null;
+  }
+
+  // Connection state, said plainly; hx-ws reconnects by itself.
+  const connection = (text, state) => {
+    const el = document.querySelector("[data-connection]");
+    if (!el) return;
+    el.textContent = text;
+    el.dataset.state = state;
+  };
+  document.addEventListener("htmx:ws:after:connection", () => connection("Live", "open"));
+  document.addEventListener("htmx:ws:close", () => connection("Reconnecting…", "closed"));
+  document.addEventListener("htmx:ws:error", () => connection("Connection problem; retrying…", "closed"));
+
+  // The "Thinking… 12.4 s" timer, from the server's elapsed time at render.
+  const started = new WeakMap();
+  setInterval(() => {
+    for (const card of document.querySelectorAll('article.assistant[data-status="streaming"]')) {
+      if (!started.has(card)) {
+        started.set(card, performance.now() - parseFloat(card.dataset.elapsed || "0") * 1000);
+      }
+      const timer = card.querySelector("[data-timer]");
+      const answer = card.querySelector(".answer-pane .stream-text");
+      const reasoning = card.querySelector(".reasoning-pane .stream-text");
+      const seconds = ((performance.now() - started.get(card)) / 1000).toFixed(1);
+      const answering = answer && answer.textContent.length > 0;
+      const waiting = card.querySelector("[data-waiting]");
+      if (waiting) waiting.hidden = answering;
+      if (!timer) continue;
+      if (!answering) {
+        timer.textContent = `Thinking… ${seconds} s`;
+      } else if (!timer.dataset.frozen && reasoning && reasoning.textContent.length > 0) {
+        timer.dataset.frozen = "1";
+        timer.textContent = `Thought for ${seconds} s`;
+      }
+    }
+    const anyStreaming = document.querySelector('article.assistant[data-status="streaming"]') !== null;
+    const stop = document.querySelector("[data-stop]");
+    if (stop && !anyStreaming && !stop.hidden) setStreaming(false);
+    else if (stop && anyStreaming && stop.hidden) setStreaming(true);
+  }, 100);
+
+  // Sliders mirror the typed value; the typed value is what is sent.
+  document.addEventListener("input", (event) => {
+    const el = event.target;
+    if (el.matches("[data-slider-for]")) {
+      const number = document.getElementById(el.dataset.sliderFor);
+      number.value = el.value;
+      number.dispatchEvent(new Event("change", { bubbles: true }));
+    } else if (el.matches('input[type="number"]')) {
+      const slider = document.querySelector(`[data-slider-for="${el.id}"]`);
+      if (slider && el.value !== "") slider.value = el.value;
+    }
+  });
+
+  document.addEventListener("click", async (event) => {
+    const clear = event.target.closest("[data-clear]");
+    if (clear) {
+      const input = document.getElementById(clear.dataset.clear);
+      input.value = "";
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+      input.focus();
+      return;
+    }
+    const copyCode = event.target.closest("[data-copy-code]");
+    const copyMessage = event.target.closest("[data-copy-message]");
+    let text = null;
+    if (copyCode) {
+      const code = copyCode.closest(".code-block")?.querySelector("pre code");
+      text = code ? code.textContent : null;
+    } else if (copyMessage) {
+      const source = document.querySelector(copyMessage.dataset.copyMessage);
+      text = source ? source.innerText : null;
+    }
+    if (text === null) return;
+    const button = copyCode || copyMessage;
+    try {
+      await navigator.clipboard.writeText(text);
+      flash(button, "Copied");
+    } catch {
+      flash(button, "Copy failed");
+    }
+  });
+
+  function flash(button, label) {
+    const original = button.dataset.label || button.textContent;
+    button.dataset.label = original;
+    button.textContent = label;
+    setTimeout(() => { button.textContent = original; }, 1500);
+  }
+
+  document.addEventListener("DOMContentLoaded", refreshEmptyState);
+})();
