@@ -157,6 +157,16 @@ HTTP_FAULTS: dict[str, tuple[int, str, str]] = {
     ),
 }
 STREAM_FAULTS = ("slow-start", "drop", "malformed", "error-event")
+# A chunk cut off inside a string, as a broken proxy might pass it on.
+MALFORMED_EVENT = b'data: {"id":"cmpl-broken","choices":[{"delta":{"content":"\n\n'
+MID_STREAM_ERROR = {
+    "error": {
+        "message": "The engine failed mid-generation (simulated)",
+        "type": "server_error",
+        "param": None,
+        "code": "internal_error",
+    }
+}
 
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -710,16 +720,28 @@ def _example_value(writer: _Writer, prompt: _Prompt, name: str, schema: object, 
     if kind == "array":
         return [_example_value(writer, prompt, name, schema.get("items"), depth + 1)]
     if kind in ("integer", "number"):
-        low = schema.get("minimum", 1)
-        high = schema.get("maximum", low + 9)
+        low, high = _bounds(schema)
         if kind == "integer":
-            return writer.integer(math.ceil(low), math.floor(high))
+            return writer.integer(math.ceil(low), max(math.ceil(low), math.floor(high)))
         return round(writer.number(low, high), 2)
     if kind == "boolean":
         return True
     if kind == "null":
         return None
     return _example_string(name.lower(), prompt)
+
+
+def _bounds(schema: Mapping[str, Any]) -> tuple[float, float]:
+    """minimum and maximum, 1 and 10 when unset (or unusable)."""
+
+    def finite(value: object) -> bool:
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        )
+
+    low = schema["minimum"] if finite(schema.get("minimum")) else 1
+    high = schema["maximum"] if finite(schema.get("maximum")) else low + 9
+    return low, max(low, high)
 
 
 _STRING_EXAMPLES = (
@@ -827,16 +849,16 @@ def _choice(
         arguments = json.dumps(_arguments(writer, prompt, prompt.tool.get("parameters")))
         call = ToolCall(f"call_{seed:016x}", prompt.tool["name"], tuple(split_tokens(arguments)))
         return _limited(Choice(index, tuple(reasoning), (), call, "tool_calls"), body)
-    answer, _ = _cut_at_stop(_answer(writer, prompt, options.answer_tokens), body.get("stop"))
+    answer = _cut_at_stop(_answer(writer, prompt, options.answer_tokens), body.get("stop"))
     return _limited(
         Choice(index, tuple(reasoning), tuple(split_tokens(answer)), None, "stop"), body
     )
 
 
-def _cut_at_stop(text: str, stop: object) -> tuple[str, bool]:
+def _cut_at_stop(text: str, stop: object) -> str:
     stops = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
     cuts = [i for s in stops if (i := text.find(s)) >= 0]
-    return (text[: min(cuts)], True) if cuts else (text, False)
+    return text[: min(cuts)] if cuts else text
 
 
 def _limited(choice: Choice, body: Mapping[str, Any]) -> Choice:
@@ -974,7 +996,8 @@ def completion_object(completion: Completion, completion_id: str, created: int) 
 
 
 def sse(payload: object) -> bytes:
-    return b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return f"data: {data}\n\n".encode()
 
 
 def error_body(
@@ -1104,13 +1127,7 @@ class Simulator:
     ) -> None:
         gone = asyncio.Event()
         watcher = asyncio.create_task(_watch_disconnect(receive, gone))
-        pace = _Pace(
-            options.tokens_per_second or self.tokens_per_second,
-            self.first_token_delay
-            if options.first_token_delay is None
-            else options.first_token_delay,
-            gone,
-        )
+        pace = self._pace(options, gone)
         try:
             if options.fault == "slow-start" and await pace.wait(options.slow_start):
                 return
@@ -1127,6 +1144,14 @@ class Simulator:
                 await _whole(scope, send, answer, options.fault, pace, ticks)
         finally:
             watcher.cancel()
+
+    def _pace(self, options: SimOptions, gone: asyncio.Event) -> _Pace:
+        delay = options.first_token_delay
+        return _Pace(
+            options.tokens_per_second or self.tokens_per_second,
+            self.first_token_delay if delay is None else delay,
+            gone,
+        )
 
 
 @dataclass
@@ -1155,25 +1180,24 @@ async def _stream(
     loop = asyncio.get_running_loop()
     start = loop.time()
     for number, chunks in enumerate(rounds):
-        if number == fault_at:
-            if fault == "drop":
-                await _drop(scope, send)
-                return
-            if fault == "error-event":
-                error = error_body(
-                    "The engine failed mid-stream (simulated)",
-                    "server_error",
-                    code="internal_error",
-                )
-                await _send_body(send, sse(error), more=False)
-                return
-            await _send_body(
-                send, b'data: {"id": "cmpl-broken", "choices": [{"delta": {"content": "\n\n'
-            )
+        if number == fault_at and await _inject(fault, scope, send):
+            return
         if await pace.wait(start + number / pace.tokens_per_second - loop.time()):
             return
         await _send_body(send, b"".join(sse(chunk) for chunk in chunks))
     await _send_body(send, b"data: [DONE]\n\n", more=False)
+
+
+async def _inject(fault: str | None, scope: Scope, send: Send) -> bool:
+    """Send a mid-stream fault; True when it has ended the stream."""
+    if fault == "drop":
+        await _drop(scope, send)
+        return True
+    if fault == "error-event":
+        await _send_body(send, sse(MID_STREAM_ERROR), more=False)
+        return True
+    await _send_body(send, MALFORMED_EVENT)
+    return False
 
 
 def _fault_round(rounds: list[list[dict[str, Any]]]) -> int:
@@ -1193,10 +1217,7 @@ async def _whole(
         return
     data = json.dumps(answer, ensure_ascii=False).encode()
     if fault == "error-event":
-        error = error_body(
-            "The engine failed mid-generation (simulated)", "server_error", code="internal_error"
-        )
-        await _send_json(send, 200, error)
+        await _send_json(send, 200, MID_STREAM_ERROR)
     elif fault == "malformed":
         await _send_json(send, 200, None, raw=data[: len(data) // 2])
     elif fault == "drop":

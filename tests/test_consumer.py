@@ -71,13 +71,19 @@ async def _connect(cookie, conversation_id) -> WebsocketCommunicator:
 
 
 def _form(prompt: str, **fields) -> dict:
-    return {"action": "send", "prompt": prompt, "model": "kimi-k2-thinking", "stream": "true", **fields}
+    return {
+        "action": "send",
+        "prompt": prompt,
+        "model": "kimi-k2-thinking",
+        "stream": "true",
+        **fields,
+    }
 
 
-async def _frames_until(communicator, predicate, timeout=FRAME_TIMEOUT) -> list[str]:
+async def _frames_until(communicator, predicate) -> list[str]:
     """Collect text frames until one satisfies predicate (an event awaited, never a sleep)."""
     frames = []
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + FRAME_TIMEOUT
     while True:
         frame = await communicator.receive_from(timeout=max(deadline - time.monotonic(), 0.01))
         frames.append(frame)

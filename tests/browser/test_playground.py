@@ -1,0 +1,244 @@
+"""The playground as a person uses it: a real Chromium, a real server, the simulator.
+
+Assistant messages are <article>s named "Assistant…" with regions "Reasoning" and
+"Answer" and a data-status; these labels are the contract the tests hold the page to.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.conftest import PASSWORD, send, sign_up, wait_live
+
+ASSISTANT = re.compile("Assistant")
+# Slow enough to watch; each marker is explained in chat/simulator.py.
+SLOW_SHORT = "[[sim:tps=25]] [[sim:reasoning=30]] [[sim:words=30]]"
+SLOW_LONG = "[[sim:tps=20]] [[sim:words=400]]"
+SLOW_MEDIUM = "[[sim:tps=25]] [[sim:words=120]]"
+
+# The reasoning and answer text of a card, read in one go (one moment of the page).
+TEXTS_JS = """card => [
+    card.querySelector('[id^="reasoning-text-"]').textContent,
+    card.querySelector('[id^="answer-text-"]').textContent,
+]"""
+
+
+@pytest.fixture
+def carol(base: str) -> User:
+    # carol already has an account: she logs in rather than signing up.
+    return User.objects.create_user("carol", password=PASSWORD)
+
+
+def assistants(page: Page) -> Locator:
+    return page.get_by_role("article", name=ASSISTANT)
+
+
+def texts(card: Locator) -> tuple[str, str]:
+    reasoning, answer = card.evaluate(TEXTS_JS)
+    return reasoning, answer
+
+
+def wait_until(page: Page, card: Locator, condition: str, timeout: float = 5_000) -> None:
+    """Wait until `condition` (JS, over status, reasoning, answer) holds at one moment."""
+    page.wait_for_function(
+        f"""card => {{
+            const status = card.dataset.status;
+            const [reasoning, answer] = ({TEXTS_JS})(card);
+            return {condition};
+        }}""",
+        arg=card.element_handle(),
+        timeout=timeout,
+    )
+
+
+def test_it_signs_up_onto_an_empty_conversation(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+
+    expect(page.get_by_role("note")).to_contain_text("the built-in simulator")
+    expect(page.get_by_role("article")).to_have_count(0)
+    expect(page.get_by_text("Write a prompt below")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def test_it_streams_reasoning_before_answer(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    send(page, f"Why is the sky blue? {SLOW_SHORT}")
+
+    card = assistants(page)
+    expect(card).to_have_attribute("data-status", "streaming")
+    expect(card.get_by_role("region", name="Reasoning")).to_contain_text(
+        re.compile(r"Thinking… \d+\.\d s")
+    )
+    wait_until(page, card, "reasoning.length > 0 && answer.length === 0")
+    wait_until(page, card, "status === 'streaming' && answer.length > 0")
+    expect(card).to_have_attribute("data-status", "complete")
+
+    reasoning, answer = texts(card)
+    assert reasoning.strip()
+    assert answer.strip()
+    expect(card.get_by_role("region", name="Answer")).to_contain_text(answer.strip()[:20])
+    expect(card).to_contain_text("stop: the model finished its answer")
+    card.get_by_text("Details").click()
+    expect(card.get_by_role("term").filter(has_text="Total time")).to_be_visible()
+    expect(card.get_by_role("term").filter(has_text="Completion tokens")).to_be_visible()
+    expect(card.get_by_role("region", name="Reasoning")).to_contain_text("Thought for")
+
+
+def test_it_stops_a_long_answer_and_keeps_what_arrived(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    send(page, f"Tell me everything about rivers. {SLOW_LONG}")
+
+    card = assistants(page)
+    stop = page.get_by_role("button", name="Stop")
+    expect(stop).to_be_visible()
+    wait_until(page, card, "reasoning.length > 0")
+    stop.click()
+
+    expect(card).to_have_attribute("data-status", "stopped", timeout=3_000)
+    reasoning, answer = texts(card)
+    assert reasoning.strip() or answer.strip()
+    expect(stop).to_be_hidden()
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+
+
+def test_it_catches_up_after_a_reload_mid_stream(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    send(page, f"Explain tides slowly. {SLOW_MEDIUM}")
+    card = assistants(page)
+    wait_until(page, card, "status === 'streaming' && answer.length > 20")
+    shown_at_reload = len(texts(card)[1])
+
+    page.reload()
+    wait_live(page)
+    card = assistants(page)
+    # The text so far is back, and it still grows live.
+    wait_until(page, card, f"status === 'streaming' && answer.length >= {shown_at_reload}")
+    _, caught_up = texts(card)
+    wait_until(page, card, f"status === 'streaming' && answer.length > {len(caught_up)}")
+    expect(card).to_have_attribute("data-status", "complete", timeout=8_000)
+    assert len(card.get_by_role("region", name="Answer").inner_text()) > shown_at_reload
+
+
+def test_it_shows_three_choices_side_by_side(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    page.get_by_label("Choices (n)").fill("3")
+    send(page, "Name a colour.")
+
+    cards = assistants(page)
+    expect(cards).to_have_count(3)
+    for index in range(3):
+        expect(cards.nth(index)).to_have_attribute("data-status", "complete")
+    boxes = [cards.nth(index).bounding_box() for index in range(3)]
+    assert all(box is not None for box in boxes)
+    assert len({round(box["y"]) for box in boxes}) == 1, boxes
+    assert boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"], boxes
+    assert all(box["x"] + box["width"] <= 1400 for box in boxes), boxes
+
+
+def test_it_refuses_a_temperature_above_two_inline(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    temperature = page.get_by_label("Temperature", exact=True)
+    temperature.fill("2.5")
+    send(page, "Is this too hot?")
+
+    # The socket's refusal moves focus to the field it names.
+    expect(temperature).to_be_focused()
+    expect(page.locator("#field-temperature").get_by_role("alert")).to_contain_text(
+        "between 0 and 2"
+    )
+    expect(temperature).to_have_accessible_description(re.compile("between 0 and 2"))
+    expect(page.get_by_role("article")).to_have_count(0)
+    expect(page.get_by_label("Message")).to_have_value("Is this too hot?")
+
+
+def test_it_explains_a_rate_limit(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    send(page, "Hello [[sim:fault=429]]")
+
+    card = assistants(page)
+    expect(card).to_have_attribute("data-status", "error")
+    expect(card.get_by_role("alert")).to_contain_text(re.compile("Rate limited|429"))
+    expect(card.get_by_role("alert")).to_contain_text("7 s")
+    expect(page.get_by_role("article", name="You")).to_contain_text("Hello")
+
+
+def test_it_shows_untrusted_text_inert(page: Page, base: str) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_up(page, base, "alice")
+    attack = "Look: <img src=x onerror=alert(1)> and [x](javascript:alert(1))"
+    send(page, attack)
+
+    expect(assistants(page)).to_have_attribute("data-status", "complete")
+    expect(page.get_by_role("article", name="You")).to_contain_text(attack)
+    messages = page.locator("#messages")
+    expect(messages.locator("img")).to_have_count(0)
+    expect(messages.locator('[href^="javascript:" i]')).to_have_count(0)
+    page.reload()
+    wait_live(page)
+    expect(page.get_by_role("article", name="You")).to_contain_text(attack)
+    expect(messages.locator("img")).to_have_count(0)
+    assert dialogs == []
+
+
+def test_enter_adds_a_line_and_ctrl_enter_sends(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    box = page.get_by_label("Message")
+    box.click()
+    box.press_sequentially("first line")
+    box.press("Enter")
+    box.press_sequentially("second line")
+    expect(box).to_have_value("first line\nsecond line")
+
+    box.press("Control+Enter")
+    expect(assistants(page)).to_have_attribute("data-status", "complete")
+    you = page.get_by_role("article", name="You")
+    expect(you).to_have_count(1)
+    expect(you).to_contain_text("first line\nsecond line")
+    expect(box).to_have_value("")
+
+
+def test_it_sends_with_the_send_button(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    page.get_by_label("Message").fill("A button press.")
+    page.get_by_role("button", name="Send").click()
+
+    expect(assistants(page)).to_have_attribute("data-status", "complete")
+    expect(page.get_by_role("article", name="You")).to_contain_text("A button press.")
+
+
+def test_it_asks_visitors_to_log_in_and_out(page: Page, base: str, carol: User) -> None:
+    page.goto(f"{base}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+    page.get_by_label("Username").fill("carol")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/c/\d+/$"))
+    wait_live(page)
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.goto(f"{base}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
+
+
+def test_a_second_tab_shows_the_same_live_stream(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    other = page.context.new_page()
+    other.goto(page.url)
+    wait_live(other)
+
+    send(page, f"Describe a volcano. {SLOW_SHORT}")
+    mine, theirs = assistants(page), assistants(other)
+    wait_until(other, theirs, "status === 'streaming' && reasoning.length > 0")
+    wait_until(other, theirs, "status === 'streaming' && answer.length > 0")
+
+    expect(mine).to_have_attribute("data-status", "complete")
+    expect(theirs).to_have_attribute("data-status", "complete")
+    assert texts(mine) == texts(theirs)

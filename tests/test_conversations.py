@@ -1,0 +1,215 @@
+"""The conversation pages: opening, listing, renaming, the plain-form send, and ownership."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from chat.models import Conversation, Message, title_from_prompt
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice(django_user_model):
+    """Alice owns the conversations under test."""
+    return django_user_model.objects.create_user("alice", password="pw-alice-123")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    """Bob is signed in too, and must see nothing of Alice's."""
+    return django_user_model.objects.create_user("bob", password="pw-bob-123")
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def started(alice):
+    """A conversation Alice has used: one prompt and its answer."""
+    conversation = Conversation.objects.create(
+        owner=alice,
+        title="Recursion <b>basics</b>",
+        started_at=timezone.now(),
+        settings={"model": "kimi-k2-thinking", "temperature": 0.4, "stream": True},
+    )
+    user = Message.objects.create(
+        conversation=conversation, role="user", content="What is recursion?"
+    )
+    Message.objects.create(
+        conversation=conversation,
+        parent=user,
+        role="assistant",
+        content="**Recursion** is…",
+        reasoning="The user asks…",
+        status="complete",
+        model="kimi-k2-thinking",
+        finish_reason="length",
+        request_params={"model": "kimi-k2-thinking", "max_tokens": 5},
+        usage={"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8},
+    )
+    return conversation
+
+
+def test_home_opens_a_new_conversation_and_reuses_an_untouched_one(alice_client, alice):
+    first = alice_client.get("/")
+    second = alice_client.get("/")
+    assert first.status_code == 302 and first.url == second.url
+    assert Conversation.objects.filter(owner=alice).count() == 1
+
+
+def test_a_new_conversation_starts_from_the_last_settings(alice_client, started):
+    response = alice_client.get("/")
+    conversation = Conversation.objects.get(pk=response.url.split("/")[2])
+    assert conversation.pk != started.pk
+    assert conversation.settings["temperature"] == 0.4
+
+
+def test_the_page_restores_the_parameters_and_shows_the_messages(alice_client, started):
+    html = alice_client.get(f"/c/{started.pk}/").content.decode()
+    assert 'name="temperature" value="0.4"' in html
+    assert "<strong>Recursion</strong>" in html  # the answer rendered as Markdown
+    assert "length: stopped at max_tokens" in html
+    assert 'data-status="complete"' in html
+    assert "Max tokens" in html and "Prompt tokens" in html
+
+
+def test_the_page_says_when_the_simulator_answers(alice_client, started):
+    html = alice_client.get(f"/c/{started.pk}/").content.decode()
+    assert "built-in simulator" in html
+
+
+def test_titles_are_escaped(alice_client, started):
+    html = alice_client.get(f"/c/{started.pk}/").content.decode()
+    assert "Recursion <b>basics</b>" not in html
+    assert "Recursion &lt;b&gt;basics&lt;/b&gt;" in html
+
+
+def test_the_list_shows_used_conversations_newest_first(alice_client, alice, started):
+    older = Conversation.objects.create(owner=alice, title="Older", started_at=timezone.now())
+    Conversation.objects.filter(pk=older.pk).update(updated_at=timezone.now() - timedelta(days=1))
+    Conversation.objects.create(owner=alice)  # never used: not listed
+    html = alice_client.get("/c/").content.decode()
+    assert html.index("Recursion &lt;b&gt;") < html.index("Older")
+    assert "New conversation</a>" not in html
+
+
+def test_the_list_has_an_empty_state(alice_client):
+    assert "No conversations yet" in alice_client.get("/c/").content.decode()
+
+
+def test_renaming(alice_client, started):
+    response = alice_client.post(f"/c/{started.pk}/title/", {"title": "  Loops   and recursion "})
+    assert response.status_code == 302
+    started.refresh_from_db()
+    assert started.title == "Loops and recursion"
+
+
+def test_renaming_with_htmx_returns_the_title_fragment(alice_client, started):
+    response = alice_client.post(
+        f"/c/{started.pk}/title/", {"title": "Fresh"}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert 'id="conversation-title"' in html and "<html" not in html
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/c/{pk}/"),
+        ("post", "/c/{pk}/title/"),
+        ("post", "/c/{pk}/send/"),
+    ],
+)
+@pytest.mark.parametrize("htmx", [False, True])
+def test_another_users_conversation_answers_404_and_changes_nothing(
+    client, bob, started, method, url, htmx
+):
+    client.force_login(bob)
+    headers = {"HX-Request": "true"} if htmx else {}
+    data = (
+        {"title": "pwned", "prompt": "hi", "model": "kimi-k2-thinking"}
+        if method == "post"
+        else None
+    )
+    response = getattr(client, method)(url.format(pk=started.pk), data, headers=headers)
+    assert response.status_code == 404
+    started.refresh_from_db()
+    assert started.title == "Recursion <b>basics</b>"
+    assert started.messages.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "url"), [("post", "/c/"), ("get", "/c/1/title/"), ("get", "/c/1/send/")]
+)
+def test_wrong_methods_are_refused(alice_client, method, url):
+    assert getattr(alice_client, method)(url).status_code == 405
+
+
+def test_a_message_left_streaming_by_a_dead_server_shows_as_interrupted(alice_client, started):
+    answer = Message.objects.create(
+        conversation=started,
+        role="assistant",
+        status="streaming",
+        content="Half an ans",
+        reasoning="Thinking about",
+    )
+    Message.objects.filter(pk=answer.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    html = alice_client.get(f"/c/{started.pk}/").content.decode()
+    answer.refresh_from_db()
+    assert answer.status == "interrupted"
+    assert 'data-status="interrupted"' in html
+    assert "Half an ans" in html
+
+
+def test_a_live_streaming_message_is_not_interrupted(alice_client, started):
+    answer = Message.objects.create(conversation=started, role="assistant", status="streaming")
+    alice_client.get(f"/c/{started.pk}/")
+    answer.refresh_from_db()
+    assert answer.status == "streaming"
+
+
+def test_checking_parameters_gives_advice_and_field_messages(alice_client):
+    response = alice_client.post(
+        "/c/check-params/",
+        {"model": "kimi-k2-thinking", "temperature": "0.5", "top_p": "0.8", "n": "9"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert "Changing both temperature and top_p" in html
+    assert "recommended temperature" in html
+    assert 'hx-target="#error-n"' in html and "between 1 and 5" in html
+
+
+def test_the_plain_form_send_refuses_an_invalid_value_and_sends_nothing(
+    alice_client, started, simulator_url, settings
+):
+    settings.PLAYGROUND_API_BASE = simulator_url
+    httpx.delete(simulator_url.removesuffix("/v1") + "/_sim/requests")
+    response = alice_client.post(
+        f"/c/{started.pk}/send/",
+        {"prompt": "Hi", "model": "kimi-k2-thinking", "temperature": "3"},
+        follow=True,
+    )
+    assert "Temperature must be between 0 and 2." in response.content.decode()
+    assert started.messages.count() == 2
+    assert httpx.get(simulator_url.removesuffix("/v1") + "/_sim/requests").json() == []
+
+
+@pytest.mark.parametrize(
+    ("prompt", "title"),
+    [
+        ("What is recursion?", "What is recursion?"),
+        ("  spaced\n\nout  ", "spaced out"),
+        ("word " * 40, ("word " * 16).strip() + "…"),
+    ],
+)
+def test_titles_come_from_the_first_prompt(prompt, title):
+    assert title_from_prompt(prompt) == title

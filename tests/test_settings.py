@@ -1,0 +1,124 @@
+"""Settings come from the environment, fail loudly, and pass Django's deploy check."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+
+from chat.models import Conversation
+from playground import settings as project_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("1", True), ("true", True), ("On", True), ("0", False), ("no", False), ("", False)],
+)
+def test_booleans_are_read(monkeypatch, raw, value):
+    monkeypatch.setenv("SOME_FLAG", raw)
+    assert project_settings.env_bool("SOME_FLAG", not value) is value
+
+
+@pytest.mark.parametrize(
+    ("helper", "raw"),
+    [
+        (project_settings.env_bool, "maybe"),
+        (project_settings.env_int, "ten"),
+        (project_settings.env_float, "fast"),
+    ],
+)
+def test_bad_values_fail_loudly_naming_the_variable(monkeypatch, helper, raw):
+    monkeypatch.setenv("SOME_SETTING", raw)
+    with pytest.raises(ImproperlyConfigured, match="SOME_SETTING"):
+        helper("SOME_SETTING", 1)
+
+
+def test_a_number_below_its_minimum_is_refused(monkeypatch):
+    monkeypatch.setenv("SOME_TIMEOUT", "-1")
+    with pytest.raises(ImproperlyConfigured, match="at least 0"):
+        project_settings.env_float("SOME_TIMEOUT", 1.0)
+
+
+def test_lists_are_comma_separated(monkeypatch):
+    monkeypatch.setenv("SOME_HOSTS", "a.example, b.example,,")
+    assert project_settings.env_list("SOME_HOSTS", []) == ["a.example", "b.example"]
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="playground.example",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check", DEBUG="0", ALLOWED_HOSTS="playground.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_writers_never_hit_database_is_locked(django_user_model):
+    """Generations write from several threads (and processes) at once."""
+    owner = django_user_model.objects.create_user("writer")
+    conversation = Conversation.objects.create(owner=owner)
+    failures: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            for step in range(25):
+                with transaction.atomic():
+                    row = Conversation.objects.get(pk=conversation.pk)
+                    row.title = f"{worker}-{step}"
+                    row.save(update_fields=["title"])
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+@pytest.mark.django_db
+def test_sqlite_runs_in_wal_mode():
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite has a journal mode")  # the PostgreSQL run checks nothing here
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
