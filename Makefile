@@ -60,7 +60,7 @@ vendor:
 	rm -rf build/htmx
 
 bench: $(VENV)/.installed-test
-	$(PY) bench/stream_fanout.py
+	$(PY) bench/stream_path.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* test-db*.sqlite3*

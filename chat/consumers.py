@@ -87,7 +87,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             self.shown[message_id] = [0, 0]
         await self.send(
             text_data=_partial("#messages [data-empty-state]", "beforebegin", html)
-            + _partial("#conversation-title", "outerHTML", title)
+            + _partial("#title-input", "outerHTML", title)
         )
         await self.send_json({"event": "streaming", "active": True})
 
@@ -173,7 +173,7 @@ def _render_turn(message_ids: list[int]) -> tuple[SafeString, SafeString]:
     # Each piece is a rendered template, safe by construction.
     html = mark_safe("".join(render_to_string(f"{PAGE}#turn", {"turn": t}) for t in turn))  # noqa: S308
     conversation = messages[0].conversation
-    title = render_to_string(f"{PAGE}#title", {"conversation": conversation})
+    title = render_to_string(f"{PAGE}#title-input", {"conversation": conversation})
     return html, title
 
 

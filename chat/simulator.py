@@ -2,7 +2,9 @@ r"""The embedded upstream: an OpenAI-compatible chat-completions server that mak
 its answers, so the playground works (and every failure can be shown) without an API key.
 
 A plain ASGI application, no Django: the project's asgi.py mounts it under /sim, and
-`python -m chat.simulator --port 9000` serves it alone with Daphne for load tests.
+`python -m chat.simulator --port 9000 [--tps 40] [--first-token-delay 0.3] [--record]`
+serves it alone with Daphne for load tests. `application` reads PLAYGROUND_SIM_TOKENS_PER_SECOND,
+PLAYGROUND_SIM_FIRST_TOKEN_DELAY and PLAYGROUND_SIM_RECORD.
 
 Routes (under the app's prefix)
 -------------------------------
@@ -20,16 +22,16 @@ As Moonshot's kimi-k2-thinking streams it: a role chunk, `reasoning_content` del
 then `content` deltas, then a chunk with finish_reason and usage inside the choice.
 One word and the whitespace after it is one token and one delta. For example:
 
-    data: {"id": "cmpl-…", "object": "chat.completion.chunk", "created": 1762300800,
-           "model": "kimi-k2-thinking",
-           "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": null}]}
-    data: {… "choices": [{"index": 0, "delta": {"reasoning_content": "The "}, …}]}
+    data: {"id":"cmpl-…","object":"chat.completion.chunk","created":1762300800,
+           "model":"kimi-k2-thinking",
+           "choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}
+    data: {… "choices":[{"index":0,"delta":{"reasoning_content":"The "},…}]}
     …
-    data: {… "choices": [{"index": 0, "delta": {"content": "### "}, …}]}
+    data: {… "choices":[{"index":0,"delta":{"content":"### "},…}]}
     …
-    data: {… "choices": [{"index": 0, "delta": {}, "finish_reason": "stop",
-                          "usage": {"prompt_tokens": 4, "completion_tokens": 100, …}}]}
-    data: {… "choices": [], "usage": {…}}        (only with stream_options.include_usage)
+    data: {… "choices":[{"index":0,"delta":{},"finish_reason":"stop",
+                         "usage":{"prompt_tokens":4,"completion_tokens":100,…}}]}
+    data: {… "choices":[],"usage":{…}}        (only with stream_options.include_usage)
     data: [DONE]
 
 With n > 1 the choices' chunks interleave round-robin. Output is paced at the app's

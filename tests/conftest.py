@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -19,47 +20,57 @@ def _simulator_application():
     return simulator.make_app(tokens_per_second=2000, first_token_delay=0, record=True)
 
 
-@pytest.fixture(scope="session")
-def simulator_url():
-    """Base URL (ending in /v1) of the simulator served by Daphne in its own process."""
-    from daphne.testing import DaphneProcess
-
-    process = DaphneProcess(host="127.0.0.1", get_application=_simulator_application)
-    process.start()
-    try:
-        if not process.ready.wait(10):
-            raise RuntimeError("the simulator did not start within 10 s")
-        yield f"http://127.0.0.1:{process.port.value}/v1"
-    finally:
-        process.terminate()
-        process.join(5)
-
-
 def _playground_application():
     from playground.asgi import application
 
     return application
 
 
-@pytest.fixture(scope="session")
-def app_server(django_db_setup, django_db_blocker):
-    """The whole app (pages, websockets, simulator) served by Daphne in its own process.
-
-    pytest-django's live_server cannot serve websockets. The process is forked
-    after the test database exists, so it uses it; connections are closed first so
-    the child never shares a database socket with this process.
-    """
+@contextlib.contextmanager
+def _daphne(get_application, what: str):
+    """Serve an ASGI application with Daphne in a forked process; yield its port."""
     from daphne.testing import DaphneProcess
+
+    process = DaphneProcess(host="127.0.0.1", get_application=get_application)
+    process.start()
+    try:
+        if not process.ready.wait(15):
+            raise RuntimeError(f"{what} did not start within 15 s")
+        yield process.port.value
+    finally:
+        process.terminate()
+        process.join(5)
+
+
+@pytest.fixture(scope="session")
+def simulator_url():
+    """Base URL (ending in /v1) of the simulator served by Daphne in its own process."""
+    with _daphne(_simulator_application, "the simulator") as port:
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+@contextlib.contextmanager
+def _app_server(django_db_blocker):
+    # pytest-django's live_server cannot serve websockets. The process is forked after
+    # the test database exists, so it uses it; connections are closed first so the
+    # child never shares a database socket with this process.
     from django.db import connections
 
     with django_db_blocker.unblock():
         connections.close_all()
-    process = DaphneProcess(host="127.0.0.1", get_application=_playground_application)
-    process.start()
-    try:
-        if not process.ready.wait(15):
-            raise RuntimeError("the app server did not start within 15 s")
-        yield f"http://127.0.0.1:{process.port.value}"
-    finally:
-        process.terminate()
-        process.join(5)
+    with _daphne(_playground_application, "the app server") as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def app_server(django_db_setup, django_db_blocker):
+    """The whole app (pages, websockets, simulator) in its own server process."""
+    with _app_server(django_db_blocker) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def second_app_server(app_server, django_db_blocker):
+    """Another server process of the same site: same database, same channel layer."""
+    with _app_server(django_db_blocker) as url:
+        yield url

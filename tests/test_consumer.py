@@ -298,3 +298,41 @@ async def test_closing_the_socket_does_not_stop_the_generation(alice_cookie, con
     message = await Message.objects.aget(role="assistant")
     assert message.status == "complete"
     assert len(message.content.split()) >= 60
+
+
+async def test_with_stream_off_the_answer_arrives_whole(alice_cookie, conversation, simulator_url):
+    ws = await _connect(alice_cookie, conversation.pk)
+    form = _form("Hi")
+    del form["stream"]  # an unchecked checkbox sends nothing
+    await ws.send_json_to(form)
+    await _frames_until(ws, _is_done)
+    await ws.disconnect()
+    assert _recorded(simulator_url)[-1].get("stream") is not True
+    message = await Message.objects.aget(role="assistant")
+    assert message.status == "complete" and message.content and message.reasoning
+    assert message.usage["total_tokens"] > 0
+
+
+async def test_a_tool_call_is_kept_with_its_reasoning(alice_cookie, conversation):
+    tools = json.dumps(
+        [
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "description": "Current weather in a city",
+                    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+                },
+            }
+        ]
+    )
+    ws = await _connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(_form("What is the weather in Paris?", tools=tools))
+    frames = await _frames_until(ws, _is_done)
+    await ws.disconnect()
+    message = await Message.objects.aget(role="assistant")
+    assert message.finish_reason == "tool_calls"
+    assert message.tool_calls[0]["function"]["name"] == "get_weather"
+    assert json.loads(message.tool_calls[0]["function"]["arguments"])
+    assert message.reasoning
+    assert "get_weather(" in "".join(frames)

@@ -52,14 +52,26 @@ def _allow_async_unsafe(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
+def served(request: pytest.FixtureRequest, django_db_blocker) -> str:
+    """app_server, forked while database access is allowed.
+
+    The forked server keeps this process's pytest-django blocker as it was at the
+    fork: forked while blocked, every query in it fails. It must also be forked
+    before Playwright's event loop exists in this thread.
+    """
+    with django_db_blocker.unblock():
+        return request.getfixturevalue("app_server")
+
+
+@pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
 @pytest.fixture(scope="session")
-def browser(app_server: str, playwright: Playwright) -> Iterator[Browser]:
-    # app_server first: the test database is created before Playwright's loop exists.
+def browser(served: str, playwright: Playwright) -> Iterator[Browser]:
+    # The server first: it is forked before Playwright's loop exists.
     browser = playwright.chromium.launch(
         executable_path=_chromium_path(), args=CHROMIUM_ARGS, headless=True
     )
@@ -68,9 +80,9 @@ def browser(app_server: str, playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def base(_allow_async_unsafe: None, transactional_db: None, app_server: str) -> str:
+def base(_allow_async_unsafe: None, transactional_db: None, served: str) -> str:
     """The app's address. Data is committed (the server process sees it) and flushed after."""
-    return app_server
+    return served
 
 
 @pytest.fixture

@@ -125,7 +125,7 @@ def test_it_catches_up_after_a_reload_mid_stream(page: Page, base: str) -> None:
 
 def test_it_shows_three_choices_side_by_side(page: Page, base: str) -> None:
     sign_up(page, base, "alice")
-    page.get_by_label("Choices (n)").fill("3")
+    page.get_by_label("Choices (n)", exact=True).fill("3")
     send(page, "Name a colour.")
 
     cards = assistants(page)

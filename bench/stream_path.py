@@ -1,0 +1,128 @@
+"""Measure the streaming path: prompt in through the websocket, frames out.
+
+Runs the simulator in its own Daphne process at a given pace, drives the real
+consumer with channels' WebsocketCommunicator, and prints time to the first
+reasoning frame, frames per second, tokens per frame and database writes per
+message. Uses a throwaway SQLite database.
+
+    .venv/bin/python bench/stream_path.py [--tps 400] [--words 2000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _setup(database: Path) -> None:
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "playground.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+async def _one_run(application, cookie, conversation_id, prompt) -> dict:
+    from channels.testing import WebsocketCommunicator
+
+    from chat.models import Message
+
+    ws = WebsocketCommunicator(
+        application,
+        f"/ws/c/{conversation_id}/",
+        [(b"origin", b"http://127.0.0.1"), cookie],
+    )
+    await ws.connect()
+    sent = time.perf_counter()
+    await ws.send_json_to({"action": "send", "prompt": prompt, "stream": "true"})
+    first = None
+    frames = 0
+    while True:
+        frame = await ws.receive_from(timeout=120)
+        if "beforeend" in frame:
+            frames += 1
+            first = first or time.perf_counter()
+        if frame == '{"event": "streaming", "active": false}':
+            break
+    done = time.perf_counter()
+    await ws.disconnect()
+    message = await Message.objects.filter(role="assistant").alatest("id")
+    tokens = message.usage["completion_tokens"]
+    return {
+        "first_frame_ms": (first - sent) * 1000,
+        "frames_per_s": frames / (done - first),
+        "tokens_per_frame": tokens / frames,
+        "db_writes": message.revision,
+        "seconds": done - sent,
+        "tokens": tokens,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tps", type=int, default=400, help="simulator tokens per second")
+    parser.add_argument("--words", type=int, default=2000, help="answer tokens")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _setup(Path(tmp) / "bench.sqlite3")
+        from daphne.testing import DaphneProcess
+        from django.conf import settings
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+
+        from chat import simulator
+        from chat.models import Conversation
+        from playground.asgi import application
+
+        server = DaphneProcess(
+            host="127.0.0.1",
+            get_application=lambda: simulator.make_app(
+                tokens_per_second=args.tps, first_token_delay=0
+            ),
+        )
+        server.start()
+        server.ready.wait(10)
+        settings.PLAYGROUND_API_BASE = f"http://127.0.0.1:{server.port.value}/v1"
+        user = get_user_model().objects.create_user("bench")
+        client = Client()
+        client.force_login(user)
+        cookie = (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+        conversation = Conversation.objects.create(owner=user)
+        prompt = f"Benchmark [[sim:words={args.words}]] [[sim:reasoning=200]]"
+        try:
+            results = [
+                asyncio.run(_one_run(application, cookie, conversation.pk, prompt))
+                for _ in range(args.runs)
+            ]
+        finally:
+            server.terminate()
+    print(f"simulator pace {args.tps} tokens/s, {results[0]['tokens']} tokens, {args.runs} runs")
+    for key, unit in (
+        ("first_frame_ms", "ms to the first reasoning frame"),
+        ("frames_per_s", "frames per second to the browser (cap 25 at a 40 ms flush)"),
+        ("tokens_per_frame", "tokens per frame"),
+        ("db_writes", "database writes per message"),
+        ("seconds", "s total"),
+    ):
+        values = [r[key] for r in results]
+        print(
+            f"{statistics.median(values):10.1f}  {unit} (median; min {min(values):.1f}, max {max(values):.1f})"
+        )
+
+
+if __name__ == "__main__":
+    main()
