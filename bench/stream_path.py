@@ -119,9 +119,8 @@ def main() -> None:
         ("seconds", "s total"),
     ):
         values = [r[key] for r in results]
-        print(
-            f"{statistics.median(values):10.1f}  {unit} (median; min {min(values):.1f}, max {max(values):.1f})"
-        )
+        spread = f"min {min(values):.1f}, max {max(values):.1f}"
+        print(f"{statistics.median(values):10.1f}  {unit} (median; {spread})")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -301,15 +302,22 @@ async def test_a_later_turn_reports_cached_prompt_tokens(simulator_url: str) -> 
 
 
 async def test_the_same_request_gives_the_same_text(simulator_url: str) -> None:
-    first = texts(await stream(simulator_url, body(temperature=0.7)))
-    again = texts(await stream(simulator_url, body(temperature=0.7)))
+    first, again = await asyncio.gather(
+        *(stream(simulator_url, body(temperature=0.7)) for _ in range(2))
+    )
+    first, again = texts(first), texts(again)
     assert first == again
     assert "quicksort" in first[0].lower()
 
 
 async def test_temperature_changes_the_text(simulator_url: str) -> None:
-    calm = texts(await stream(simulator_url, body(temperature=0.2)))
-    wild = texts(await stream(simulator_url, body(temperature=1.5)))
+    calm, wild = map(
+        texts,
+        await asyncio.gather(
+            stream(simulator_url, body(temperature=0.2)),
+            stream(simulator_url, body(temperature=1.5)),
+        ),
+    )
     assert calm[0] != wild[0]
     assert calm[1] != wild[1]
 
@@ -318,8 +326,9 @@ async def test_temperature_changes_the_text(simulator_url: str) -> None:
     "setting", [{"top_p": 0.1}, {"top_k": 1}, {"presence_penalty": 2}, {"frequency_penalty": -2}]
 )
 async def test_sampling_settings_change_the_text(simulator_url: str, setting: dict) -> None:
-    plain = await post(simulator_url, body())
-    changed = await post(simulator_url, body(**setting))
+    plain, changed = await asyncio.gather(
+        post(simulator_url, body()), post(simulator_url, body(**setting))
+    )
     assert plain.json()["choices"][0]["message"] != changed.json()["choices"][0]["message"]
 
 
@@ -357,8 +366,10 @@ async def test_max_tokens_can_run_out_during_reasoning(simulator_url: str) -> No
 
 
 async def test_stop_cuts_the_answer_before_the_stop_string(simulator_url: str) -> None:
-    full = texts(await stream(simulator_url, body()))[1]
-    events = await stream(simulator_url, body(stop=["zzz", "- **"]))
+    whole, events = await asyncio.gather(
+        stream(simulator_url, body()), stream(simulator_url, body(stop=["zzz", "- **"]))
+    )
+    full = texts(whole)[1]
     content = texts(events)[1]
     assert content == full[: full.index("- **")]
     assert "- **" not in content
