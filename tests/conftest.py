@@ -14,6 +14,13 @@ os.environ.setdefault("PLAYGROUND_SIM_FIRST_TOKEN_DELAY", "0")
 os.environ.setdefault("PLAYGROUND_SIM_RECORD", "1")
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Password hashing is slow by design; tests need it fast (forked servers inherit this).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _simulator_application():
     from chat import simulator
 

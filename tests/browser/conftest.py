@@ -13,9 +13,15 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Route, expect
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -28,7 +34,7 @@ CHROMIUM_ARGS = [
 ALLOWED_HOST = "127.0.0.1"
 PASSWORD = "a long test password 42"
 # Short enough that a broken page fails fast, long enough for a loaded CI machine.
-expect.set_options(timeout=5_000)
+expect.set_options(timeout=8_000)
 
 
 def _chromium_path() -> str:
@@ -86,8 +92,11 @@ def base(_allow_async_unsafe: None, transactional_db: None, served: str) -> str:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh context per test; its console errors and outside requests fail the test."""
+def page(browser: Browser, base: str) -> Iterator[Page]:
+    """A fresh context per test; its console errors and outside requests fail the test.
+
+    It needs `base`, so the context closes before the database is flushed.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     problems: list[str] = []
     outside: list[str] = []
@@ -112,10 +121,7 @@ def page(browser: Browser) -> Iterator[Page]:
     context.route("**/*", on_route)
     page = context.new_page()
     yield page
-    try:
-        context.close()
-    except PlaywrightError:
-        pass
+    context.close()
     if outside:
         pytest.fail(f"requests to other hosts were made: {outside}", pytrace=False)
     if problems:

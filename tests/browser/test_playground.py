@@ -82,7 +82,7 @@ def test_it_streams_reasoning_before_answer(page: Page, base: str) -> None:
     assert answer.strip()
     expect(card.get_by_role("region", name="Answer")).to_contain_text(answer.strip()[:20])
     expect(card).to_contain_text("stop: the model finished its answer")
-    card.get_by_text("Details").click()
+    card.get_by_text("Details", exact=True).click()
     expect(card.get_by_role("term").filter(has_text="Total time")).to_be_visible()
     expect(card.get_by_role("term").filter(has_text="Completion tokens")).to_be_visible()
     expect(card.get_by_role("region", name="Reasoning")).to_contain_text("Thought for")
@@ -93,7 +93,7 @@ def test_it_stops_a_long_answer_and_keeps_what_arrived(page: Page, base: str) ->
     send(page, f"Tell me everything about rivers. {SLOW_LONG}")
 
     card = assistants(page)
-    stop = page.get_by_role("button", name="Stop")
+    stop = page.get_by_role("button", name="Stop", exact=True)
     expect(stop).to_be_visible()
     wait_until(page, card, "reasoning.length > 0")
     stop.click()
@@ -102,7 +102,7 @@ def test_it_stops_a_long_answer_and_keeps_what_arrived(page: Page, base: str) ->
     reasoning, answer = texts(card)
     assert reasoning.strip() or answer.strip()
     expect(stop).to_be_hidden()
-    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
 
 
 def test_it_catches_up_after_a_reload_mid_stream(page: Page, base: str) -> None:
@@ -120,7 +120,7 @@ def test_it_catches_up_after_a_reload_mid_stream(page: Page, base: str) -> None:
     _, caught_up = texts(card)
     wait_until(page, card, f"status === 'streaming' && answer.length > {len(caught_up)}")
     expect(card).to_have_attribute("data-status", "complete", timeout=8_000)
-    assert len(card.get_by_role("region", name="Answer").inner_text()) > shown_at_reload
+    assert len(texts(card)[1]) > shown_at_reload
 
 
 def test_it_shows_three_choices_side_by_side(page: Page, base: str) -> None:
@@ -205,7 +205,7 @@ def test_enter_adds_a_line_and_ctrl_enter_sends(page: Page, base: str) -> None:
 def test_it_sends_with_the_send_button(page: Page, base: str) -> None:
     sign_up(page, base, "alice")
     page.get_by_label("Message").fill("A button press.")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
 
     expect(assistants(page)).to_have_attribute("data-status", "complete")
     expect(page.get_by_role("article", name="You")).to_contain_text("A button press.")
