@@ -94,3 +94,15 @@ def test_pages_need_a_signed_in_user(client, url):
     response = client.get(url)
     assert response.status_code == 302
     assert response.url.startswith("/accounts/login/")
+
+
+def test_staff_can_use_the_admin(client, django_user_model):
+    staff = django_user_model.objects.create_superuser("root", password=PASSWORD)
+    client.force_login(staff)
+    assert client.get("/admin/chat/conversation/").status_code == 200
+    assert client.get("/admin/chat/message/").status_code == 200
+
+
+def test_people_who_are_not_staff_cannot(client, carol):
+    client.force_login(carol)
+    assert client.get("/admin/chat/conversation/").status_code == 302

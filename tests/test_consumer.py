@@ -9,7 +9,9 @@ import time
 
 import httpx
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 from django.test import Client
 
 from chat import generation
@@ -37,6 +39,13 @@ def bob(django_user_model):
 @pytest.fixture
 def conversation(alice):
     return Conversation.objects.create(owner=alice)
+
+
+@pytest.fixture(autouse=True)
+async def close_thread_connections():
+    """The async ORM's worker thread keeps a connection; close it so test databases can go."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture(autouse=True)
