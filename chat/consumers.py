@@ -141,9 +141,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_send(generation.control_group(self.conversation_id), event)
 
     async def _conversation(self) -> Conversation | None:
-        return await Conversation.objects.filter(
-            pk=self.conversation_id, owner_id=self.user.pk
-        ).afirst()
+        return await Conversation.objects.owned_by(self.user).filter(pk=self.conversation_id).afirst()
 
 
 def _partial(target: str, swap: str, html: SafeString) -> str:

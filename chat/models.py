@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,7 +16,15 @@ STALE_AFTER = timedelta(seconds=45)
 TITLE_LENGTH = 80
 
 
+class ConversationQuerySet(models.QuerySet):
+    def owned_by(self, user) -> ConversationQuerySet:
+        """What a person may open: their own, not deleted. Everything else is a 404."""
+        return self.filter(owner_id=user.pk, deleted_at__isnull=True)
+
+
 class Conversation(models.Model):
+    objects = ConversationQuerySet.as_manager()
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
     )
@@ -26,10 +36,24 @@ class Conversation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # When the first prompt was sent; untouched conversations stay out of lists.
     started_at = models.DateTimeField(null=True, blank=True)
+    pinned = models.BooleanField(default=False)
+    # Deleting hides at once and can be undone for a while; a later delete purges.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # The last message of the path the page shows (and the next prompt follows).
+    current_leaf = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    forked_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-updated_at"], name="conv_owner_recent")]
+        indexes = [
+            models.Index(
+                fields=["owner", "-pinned", "-updated_at", "-id"], name="conv_owner_listing"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title or "New conversation"
@@ -74,6 +98,8 @@ class Message(models.Model):
     reasoning = models.TextField(blank=True)
     tool_calls = models.JSONField(null=True, blank=True)
     choice_index = models.PositiveSmallIntegerField(default=0)
+    # The answers of one request share a batch; a regeneration is a new batch.
+    batch = models.UUIDField(default=uuid.uuid4, db_index=True)
     model = models.CharField(max_length=200, blank=True)
     # The exact request body sent upstream (without messages), for display and re-runs.
     request_params = models.JSONField(default=dict, blank=True)
@@ -109,3 +135,32 @@ class Message(models.Model):
             and self.updated_at is not None
             and timezone.now() - self.updated_at > STALE_AFTER
         )
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(32)  # 256 bits, unguessable, not the database id
+
+
+class ShareLink(models.Model):
+    """A read-only snapshot of a conversation's visible path, behind a random token."""
+
+    token = models.CharField(max_length=64, unique=True, default=new_share_token)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links"
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="share_links"
+    )
+    include_reasoning = models.BooleanField(default=True)
+    title = models.CharField(max_length=200, blank=True)
+    # What the page shows: taken at share time, refreshed by "Update".
+    snapshot = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title or "Shared conversation"

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chat import cards, composer, generation, params, providers
+from chat import branches, cards, composer, generation, params, providers
 from chat.models import Conversation, Message
 
 CONVERSATIONS_PER_PAGE = 50
@@ -38,12 +38,13 @@ def signup(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     """Open a new conversation, reusing an untouched one rather than piling them up."""
     conversation = (
-        Conversation.objects.filter(owner=request.user, started_at__isnull=True)
+        Conversation.objects.owned_by(request.user)
+        .filter(started_at__isnull=True)
         .order_by("-created_at")
         .first()
     )
     if conversation is None:
-        latest = Conversation.objects.filter(owner=request.user).order_by("-updated_at").first()
+        latest = Conversation.objects.owned_by(request.user).order_by("-updated_at").first()
         conversation = Conversation.objects.create(
             owner=request.user,
             settings=latest.settings if latest else params.default_settings(),
@@ -64,7 +65,7 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
-    conversation = get_object_or_404(Conversation, pk=pk, owner=request.user)
+    conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     _mark_interrupted(conversation)
     provider = providers.configured(_server(request))
     models = async_to_sync(providers.available_models)(provider)
@@ -92,7 +93,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def rename_conversation(request: HttpRequest, pk: int) -> HttpResponse:
-    conversation = get_object_or_404(Conversation, pk=pk, owner=request.user)
+    conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     title = " ".join(request.POST.get("title", "").split())[:200]
     conversation.title = title
     conversation.save(update_fields=["title", "updated_at"])
@@ -104,8 +105,9 @@ def rename_conversation(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _recent(user):
     return (
-        Conversation.objects.filter(owner=user, started_at__isnull=False)
-        .order_by("-updated_at", "-id")
+        Conversation.objects.owned_by(user)
+        .filter(started_at__isnull=False)
+        .order_by("-pinned", "-updated_at", "-id")
         .only("id", "title", "updated_at", "settings")
     )
 
@@ -134,7 +136,7 @@ def _mark_interrupted(conversation: Conversation) -> None:
 @require_POST
 def send_prompt(request: HttpRequest, pk: int) -> HttpResponse:
     """The composer without websockets: start the generation, then show the page."""
-    conversation = get_object_or_404(Conversation, pk=pk, owner=request.user)
+    conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     data = {key: values[-1] for key, values in request.POST.lists()}
     submission = composer.read_submission(data)
     if (
@@ -170,3 +172,18 @@ def check_params(request: HttpRequest) -> HttpResponse:
         "cleared": [name for name in params.PARAMS if name not in errors],
     }
     return render(request, "chat/check_params.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fork_conversation(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse:
+    """Copy the conversation up to a message into a new conversation of the same user."""
+    conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
+    message = get_object_or_404(conversation.messages, pk=message_pk)
+    if request.method == "GET":
+        return render(
+            request, "chat/fork_confirm.html", {"conversation": conversation, "message": message}
+        )
+    copy = branches.fork(conversation, message, request.user)
+    flash.success(request, "Forked: this is a copy up to the chosen message.")
+    return redirect("chat-conversation", pk=copy.pk)
