@@ -6,13 +6,14 @@ streamed update are built from the same pieces and never drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 
 from chat import params
 from chat.models import Message
+from chat.tree import Step
 
 _TOKEN_LABELS = (
     ("prompt_tokens", "Prompt tokens"),
@@ -25,12 +26,49 @@ _TOKEN_LABELS = (
 
 @dataclass
 class Turn:
-    user: Message | None
-    choices: list[Message] = field(default_factory=list)
+    """One step of the visible path, as the page shows it."""
+
+    step: Step
+
+    @property
+    def user(self) -> Message | None:
+        return self.step.user
+
+    @property
+    def choices(self) -> list[Message]:
+        return self.step.choices
 
     @property
     def cards(self) -> list[dict]:
-        return [card(message, len(self.choices)) for message in self.choices]
+        count = len(self.step.choices)
+        return [
+            {**card(message, count), "chosen": message.pk == getattr(self.step.chosen, "pk", None)}
+            for message in self.step.choices
+        ]
+
+    @property
+    def user_nav(self) -> dict | None:
+        return _nav(self.step.user_siblings, self.step.user_position)
+
+    @property
+    def batch_nav(self) -> dict | None:
+        return _nav(self.step.batch_siblings, self.step.batch_position)
+
+
+def _nav(siblings: list, position: int) -> dict | None:
+    """The "2 / 3" navigation: the previous and next sibling to switch to, if there are several."""
+    if len(siblings) < 2 or position == 0:
+        return None
+    return {
+        "position": position,
+        "count": len(siblings),
+        "previous": siblings[position - 2] if position > 1 else None,
+        "next": siblings[position] if position < len(siblings) else None,
+    }
+
+
+def turns(steps: list[Step]) -> list[Turn]:
+    return [Turn(step) for step in steps]
 
 
 def card(message: Message, choice_count: int) -> dict:
@@ -42,24 +80,9 @@ def card(message: Message, choice_count: int) -> dict:
         "elapsed": f"{elapsed_seconds(message):.2f}",
         "reasoning_seconds": reasoning_seconds(message),
         "choice_count": choice_count,
+        "can_continue": message.status in (Message.Status.STOPPED, Message.Status.INTERRUPTED)
+        or message.finish_reason == "length",
     }
-
-
-def turns(messages: Iterable[Message]) -> list[Turn]:
-    """Group messages into turns: a prompt and the choices that answer it."""
-    result: list[Turn] = []
-    for message in messages:
-        if (
-            message.role == Message.Role.ASSISTANT
-            and result
-            and (result[-1].user is None or message.parent_id == result[-1].user.pk)
-        ):
-            result[-1].choices.append(message)
-        elif message.role == Message.Role.ASSISTANT:
-            result.append(Turn(None, [message]))
-        else:
-            result.append(Turn(message))
-    return result
 
 
 @dataclass

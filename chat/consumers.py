@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from chat import cards, composer, generation, params, providers
+from chat import actions, branches, cards, composer, generation, params, providers
 from chat.models import Conversation, Message
 
 PAGE = "chat/conversation.html"
@@ -42,35 +42,119 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if conversation is None:  # deleted, or not theirs: nothing more for this socket
             await self.close()
             return
-        action = content.get("action", "send")
-        if action == "stop":
+        verb, _, ident = str(content.get("action") or "send").partition(":")
+        if verb == "stop":
             await self._control({"type": "gen.stop"})
-        elif action == "send":
-            await self._send_prompt(conversation, content)
-        else:
-            await self._show_errors({"prompt": f"Unknown action {action!r}."})
+            return
+        message = None
+        if ident:
+            message = await _message_of(conversation, ident)
+            if message is None:
+                await self._show_errors({"prompt": "That message is not in this conversation."})
+                return
+        handler = self._ACTIONS.get((verb, message is not None))
+        if handler is None:
+            await self._show_errors({"prompt": f"Unknown action {verb!r}."})
+            return
+        await handler(self, conversation, message, content)
 
-    async def _send_prompt(self, conversation: Conversation, content: dict) -> None:
+    async def _send(self, conversation: Conversation, _message, content: dict) -> None:
+        submission = await self._valid_submission(content)
+        if submission is None:
+            return
+        conversation.system_prompt = submission.system_prompt
+        parent = await Message.objects.filter(pk=conversation.current_leaf_id).afirst()
+        await actions.send_prompt(
+            conversation, submission.prompt, submission.settings, self._provider(), parent
+        )
+        await self._accepted(submission)
+
+    async def _edit(self, conversation: Conversation, message: Message, content: dict) -> None:
+        if message.role != Message.Role.USER:
+            await self._show_errors({"prompt": "Only your own prompts can be edited."})
+            return
+        text = content.get(f"edit-{message.pk}")
+        submission = await self._valid_submission({**content, "prompt": text}, f"edit-{message.pk}")
+        if submission is None:
+            return
+        parent = await Message.objects.filter(pk=message.parent_id).afirst()
+        await actions.send_prompt(
+            conversation, submission.prompt, submission.settings, self._provider(), parent
+        )
+        await self._accepted(submission, cleared=False)
+
+    async def _regenerate(
+        self, conversation: Conversation, message: Message, content: dict
+    ) -> None:
+        submission = await self._valid_submission({**content, "prompt": "-"})
+        if submission is None or not await self._is_answer(message):
+            return
+        await actions.regenerate(conversation, message, self._provider(), submission.settings)
+        await self._accepted(submission, cleared=False)
+
+    async def _rerun(self, conversation: Conversation, message: Message, content: dict) -> None:
+        if not await self._is_answer(message) or not await self._idle(conversation):
+            return
+        await actions.regenerate(conversation, message, self._provider(), None)
+
+    async def _continue(self, conversation: Conversation, message: Message, content: dict) -> None:
+        if not await self._is_answer(message) or not await self._idle(conversation):
+            return
+        await actions.continue_answer(conversation, message, self._provider())
+
+    async def _switch(self, conversation: Conversation, message: Message, content: dict) -> None:
+        await actions.switch(conversation, message)
+
+    _ACTIONS = {
+        ("send", False): _send,
+        ("edit", True): _edit,
+        ("regenerate", True): _regenerate,
+        ("rerun", True): _rerun,
+        ("continue", True): _continue,
+        ("switch", True): _switch,
+    }
+
+    async def _valid_submission(self, content: dict, prompt_field: str = "prompt"):
+        """The form read and checked; None (with messages shown) when it cannot go."""
         submission = composer.read_submission(content)
+        if "prompt" in submission.errors and prompt_field != "prompt":
+            submission.errors[prompt_field] = submission.errors.pop("prompt")
         if submission.errors:
             await self._show_errors(submission.errors)
-            return
-        if await _is_streaming(conversation):
+            return None
+        conversation = await self._conversation()
+        if conversation is None or not await self._idle(conversation):
+            return None
+        return submission
+
+    async def _idle(self, conversation: Conversation) -> bool:
+        if await _is_streaming_id(conversation.pk):
             await self._show_errors(
                 {"prompt": "An answer is still streaming: wait for it or press Stop."}
             )
-            return
-        conversation.system_prompt = submission.system_prompt
-        provider = providers.configured(self.scope.get("server"))
-        await generation.begin(conversation, submission.prompt, submission.settings, provider)
+            return False
+        return True
+
+    async def _is_answer(self, message: Message) -> bool:
+        if message.role != Message.Role.ASSISTANT:
+            await self._show_errors({"prompt": "That is not an answer."})
+            return False
+        return True
+
+    async def _accepted(self, submission, cleared: bool = True) -> None:
         await self._show_errors({}, advice=params.advice(submission.settings))
-        await self.send_json({"event": "sent"})
+        if cleared:
+            await self.send_json({"event": "sent"})
+
+    def _provider(self):
+        return providers.configured(self.scope.get("server"))
 
     async def _show_errors(self, errors: dict[str, str], advice: list[str] | None = None) -> None:
         """Every field's message slot is rewritten, so fixed fields lose their message."""
+        names = [*params.PARAMS, "prompt", "system_prompt"]
+        names += [name for name in errors if name not in names]
         parts = [
-            _partial(f"#error-{name}", "innerHTML", escape(errors.get(name, "")))
-            for name in [*params.PARAMS, "prompt", "system_prompt"]
+            _partial(f"#error-{name}", "innerHTML", escape(errors.get(name, ""))) for name in names
         ]
         if advice is not None:
             lines = mark_safe("".join(format_html("<p>{}</p>", line) for line in advice))  # noqa: S308
@@ -82,14 +166,23 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
     # -- from the generation (through the channel layer) --------------------
 
     async def gen_started(self, event: dict) -> None:
-        html, title = await _render_turn(event["message_ids"])
-        for message_id in event["message_ids"]:
-            self.shown[message_id] = [0, 0]
+        await self._render_path()
+        await self.send_json({"event": "streaming", "active": True})
+
+    async def gen_path(self, event: dict) -> None:
+        await self._render_path()
+
+    async def _render_path(self) -> None:
+        """The visible path, re-rendered: a new branch or batch can change any of it."""
+        conversation = await self._conversation()
+        if conversation is None:
+            return
+        html, title, shown = await _render_messages(conversation)
+        self.shown.update(shown)
         await self.send(
-            text_data=_partial("#messages [data-empty-state]", "beforebegin", html)
+            text_data=_partial("#messages", "innerHTML", html)
             + _partial("#title-input", "outerHTML", title)
         )
-        await self.send_json({"event": "streaming", "active": True})
 
     async def gen_delta(self, event: dict) -> None:
         parts = []
@@ -126,22 +219,19 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         await self.send(text_data="".join(parts))
 
     async def gen_done(self, event: dict) -> None:
-        rendered, removed = await _render_cards(event["message_ids"])
-        parts = [_partial(f"#message-{pk}", "outerHTML", html) for pk, html in rendered]
-        parts += [_partial(f"#message-{pk}", "delete", mark_safe("")) for pk in removed]
         for pk in event["message_ids"]:
             self.shown.pop(pk, None)
-        await self.send(text_data="".join(parts))
+        await self._render_path()
         still_streaming = await _is_streaming_id(self.conversation_id)
         await self.send_json({"event": "streaming", "active": still_streaming})
-
-    # -- helpers ------------------------------------------------------------
 
     async def _control(self, event: dict) -> None:
         await self.channel_layer.group_send(generation.control_group(self.conversation_id), event)
 
     async def _conversation(self) -> Conversation | None:
-        return await Conversation.objects.owned_by(self.user).filter(pk=self.conversation_id).afirst()
+        return (
+            await Conversation.objects.owned_by(self.user).filter(pk=self.conversation_id).afirst()
+        )
 
 
 def _partial(target: str, swap: str, html: SafeString) -> str:
@@ -149,10 +239,6 @@ def _partial(target: str, swap: str, html: SafeString) -> str:
     return format_html(
         '<hx-partial hx-target="{}" hx-swap="{}">{}</hx-partial>', target, swap, html
     )
-
-
-async def _is_streaming(conversation: Conversation) -> bool:
-    return await _is_streaming_id(conversation.pk)
 
 
 async def _is_streaming_id(conversation_id: int) -> bool:
@@ -165,22 +251,23 @@ async def _is_streaming_id(conversation_id: int) -> bool:
 
 
 @database_sync_to_async
-def _render_turn(message_ids: list[int]) -> tuple[SafeString, SafeString]:
-    messages = list(Message.objects.filter(pk__in=message_ids).select_related("conversation"))
-    turn = cards.turns(messages)
-    # Each piece is a rendered template, safe by construction.
-    html = mark_safe("".join(render_to_string(f"{PAGE}#turn", {"turn": t}) for t in turn))  # noqa: S308
-    conversation = messages[0].conversation
+def _render_messages(
+    conversation: Conversation,
+) -> tuple[SafeString, SafeString, dict[int, list[int]]]:
+    steps = branches.steps(conversation)
+    html = render_to_string(f"{PAGE}#messages", {"turns": cards.turns(steps)})
     title = render_to_string(f"{PAGE}#title-input", {"conversation": conversation})
-    return html, title
+    # Streaming text shown so far, so later deltas are appended from the right place.
+    shown = {
+        m.pk: [len(m.reasoning), len(m.content)]
+        for step in steps
+        for m in step.choices
+        if m.status == Message.Status.STREAMING
+    }
+    return html, title, shown
 
 
-@database_sync_to_async
-def _render_cards(message_ids: list[int]) -> tuple[list[tuple[int, SafeString]], list[int]]:
-    messages = {m.pk: m for m in Message.objects.filter(pk__in=message_ids)}
-    count = len(messages)
-    rendered = [
-        (pk, render_to_string(f"{PAGE}#assistant-card", cards.card(message, count)))
-        for pk, message in messages.items()
-    ]
-    return rendered, [pk for pk in message_ids if pk not in messages]
+async def _message_of(conversation: Conversation, ident: str) -> Message | None:
+    if not ident.isdigit():
+        return None
+    return await conversation.messages.filter(pk=int(ident)).afirst()

@@ -114,7 +114,7 @@ class Generation:
             await layer.group_discard(control_group(self.conversation_id), control)
         await self._publish_deltas()
         await self._save(final=True)
-        await self._send({"type": "gen.done", "message_ids": self._message_ids()})
+        await self._send({"type": "gen.done", "message_ids": self.message_ids()})
 
     def stop(self) -> None:
         self._stopped = True
@@ -122,7 +122,7 @@ class Generation:
             self._stream_task.cancel()
 
     async def _listen(self, layer, control: str) -> None:
-        ids = set(self._message_ids())
+        ids = set(self.message_ids())
         while True:
             event = await layer.receive(control)
             wanted = set(event.get("message_ids") or ids)
@@ -218,7 +218,7 @@ class Generation:
 
     # -- out: browser and database ----------------------------------------
 
-    def _message_ids(self) -> list[int]:
+    def message_ids(self) -> list[int]:
         return [choice.message_id for choice in self.choices.values()]
 
     def _snapshot(self) -> list[dict]:
@@ -292,57 +292,7 @@ def start(generation: Generation) -> asyncio.Task:
     return task
 
 
-async def begin(conversation, prompt: str, settings: dict, provider) -> Generation:
-    """Save the prompt and one streaming message per choice, then start streaming."""
-    from chat import history, params
-    from chat.models import title_from_prompt
-
-    earlier = [m async for m in conversation.messages.order_by("id")]
-    body = params.build_body(
-        settings, history.api_messages(conversation.system_prompt, earlier, prompt)
-    )
-    now = timezone.now()
-    parent = next((m for m in reversed(earlier) if m.choice_index == 0), None)
-    user_message = await Message.objects.acreate(
-        conversation=conversation,
-        parent=parent,
-        role=Message.Role.USER,
-        content=prompt,
-        status=Message.Status.COMPLETE,
-        sent_at=now,
-    )
-    sent = {key: value for key, value in body.items() if key != "messages"}
-    choices = {}
-    for index in range(settings.get("n") or 1):
-        message = await Message.objects.acreate(
-            conversation=conversation,
-            parent=user_message,
-            role=Message.Role.ASSISTANT,
-            choice_index=index,
-            model=body["model"],
-            request_params=sent,
-            status=Message.Status.STREAMING,
-            upstream=provider.name,
-            sent_at=now,
-        )
-        choices[index] = Choice(message.pk)
-    if not conversation.title:
-        conversation.title = title_from_prompt(prompt)
-    conversation.settings = settings
-    conversation.started_at = conversation.started_at or now
-    await conversation.asave()
-    run = Generation(
-        conversation.pk, choices, body, provider.base_url, provider.api_key, _timeouts()
-    )
-    await get_channel_layer().group_send(
-        conversation_group(conversation.pk),
-        {"type": "gen.started", "message_ids": [user_message.pk, *run._message_ids()]},
-    )
-    start(run)
-    return run
-
-
-def _timeouts() -> upstream.Timeouts:
+def timeouts() -> upstream.Timeouts:
     from django.conf import settings
 
     return upstream.Timeouts(

@@ -1,4 +1,4 @@
-"""A conversation's saved messages, as the API's `messages` list."""
+"""A path through a conversation's saved messages, as the API's `messages` list."""
 
 from __future__ import annotations
 
@@ -15,13 +15,12 @@ class _Message(Protocol):
     reasoning: str
     tool_calls: list | None
     status: str
-    choice_index: int
 
 
 def api_messages(system_prompt: str, earlier: Iterable[_Message], prompt: str) -> list[dict]:
     """The messages to send for a new prompt after the earlier ones.
 
-    Of several choices only the first is carried on. An assistant's reasoning is
+    `earlier` is the visible path (one choice of each batch). An assistant's reasoning is
     sent back only with its tool calls (Moonshot rejects a tool-calling message
     without its reasoning_content) and otherwise left out, as the API expects.
 
@@ -35,7 +34,7 @@ def api_messages(system_prompt: str, earlier: Iterable[_Message], prompt: str) -
         if message.role == "user":
             messages.append({"role": "user", "content": message.content})
         elif message.role == "assistant":
-            if message.choice_index != 0 or message.status not in _USABLE:
+            if message.status not in _USABLE:
                 continue
             if not (message.content or message.tool_calls):
                 continue

@@ -23,8 +23,6 @@ class ConversationQuerySet(models.QuerySet):
 
 
 class Conversation(models.Model):
-    objects = ConversationQuerySet.as_manager()
-
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
     )
@@ -46,6 +44,8 @@ class Conversation(models.Model):
     forked_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
     )
+
+    objects = ConversationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at", "-id"]

@@ -90,9 +90,7 @@ class Tree:
 
     def batch(self, node: Node) -> list[Node]:
         siblings = self.children.get(node.parent_id, [])
-        return sorted(
-            (c for c in siblings if c.batch == node.batch), key=lambda c: c.choice_index
-        )
+        return sorted((c for c in siblings if c.batch == node.batch), key=lambda c: c.choice_index)
 
     def user_siblings(self, node: Node) -> list[Node]:
         return [c for c in self.children.get(node.parent_id, []) if c.role == node.role]

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chat import branches, cards, composer, generation, params, providers
+from chat import actions, branches, cards, composer, params, providers
 from chat.models import Conversation, Message
 
 CONVERSATIONS_PER_PAGE = 50
@@ -71,7 +71,7 @@ def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
     models = async_to_sync(providers.available_models)(provider)
     context = {
         "conversation": conversation,
-        "turns": cards.turns(conversation.messages.all()),
+        "turns": cards.turns(branches.steps(conversation)),
         "provider": provider,
         "panel": cards.panel(conversation.settings or params.default_settings(), models),
         "advice": params.advice(conversation.settings or params.default_settings()),
@@ -150,7 +150,9 @@ def send_prompt(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("chat-conversation", pk=pk)
     conversation.system_prompt = submission.system_prompt
     provider = providers.configured(_server(request))
-    async_to_sync(generation.begin)(conversation, submission.prompt, submission.settings, provider)
+    async_to_sync(actions.send_prompt)(
+        conversation, submission.prompt, submission.settings, provider, conversation.current_leaf
+    )
     return redirect("chat-conversation", pk=pk)
 
 

@@ -7,6 +7,9 @@ import os
 
 import pytest
 
+# People, their sockets and the simulator for websocket tests (fixtures by name).
+pytest_plugins = ["tests.sockets"]
+
 # Fast simulator pacing for the whole suite; a test that needs a slow stream asks
 # for it with a prompt marker ([[sim:tps=N]]).
 os.environ.setdefault("PLAYGROUND_SIM_TOKENS_PER_SECOND", "2000")

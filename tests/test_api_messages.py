@@ -58,13 +58,9 @@ def test_reasoning_goes_back_with_tool_calls_as_moonshot_requires():
     }
 
 
-def test_only_the_first_choice_is_carried_on():
-    earlier = [
-        Row("user", "Q1"),
-        Row("assistant", "first", choice_index=0),
-        Row("assistant", "second", choice_index=1),
-    ]
-    assert [m["content"] for m in api_messages("", earlier, "Q2")] == ["Q1", "first", "Q2"]
+def test_the_paths_choice_is_carried_on_whatever_its_index():
+    earlier = [Row("user", "Q1"), Row("assistant", "second", choice_index=1)]
+    assert [m["content"] for m in api_messages("", earlier, "Q2")] == ["Q1", "second", "Q2"]
 
 
 @pytest.mark.parametrize("status", ["error", "streaming"])

@@ -213,3 +213,38 @@ def test_the_plain_form_send_refuses_an_invalid_value_and_sends_nothing(
 )
 def test_titles_come_from_the_first_prompt(prompt, title):
     assert title_from_prompt(prompt) == title
+
+
+def test_fork_copies_the_path_up_to_a_message_into_a_new_conversation(alice_client, started):
+    answer = started.messages.get(role="assistant")
+    started.current_leaf = answer
+    started.save()
+    assert (
+        "Fork this conversation?"
+        in alice_client.get(f"/c/{started.pk}/fork/{answer.pk}/").content.decode()
+    )
+    response = alice_client.post(f"/c/{started.pk}/fork/{answer.pk}/")
+    copy = Conversation.objects.exclude(pk=started.pk).get()
+    assert response.url == f"/c/{copy.pk}/"
+    assert copy.forked_from == started and copy.settings == started.settings
+    assert [m.content for m in copy.messages.order_by("id")] == [
+        "What is recursion?",
+        "**Recursion** is…",
+    ]
+    assert copy.current_leaf.content == "**Recursion** is…"
+    assert started.messages.count() == 2
+
+
+def test_another_user_cannot_fork(client, bob, started):
+    client.force_login(bob)
+    answer = started.messages.get(role="assistant")
+    assert client.post(f"/c/{started.pk}/fork/{answer.pk}/").status_code == 404
+    assert Conversation.objects.count() == 1
+
+
+def test_a_message_of_another_conversation_cannot_be_forked_through_ones_own(
+    alice_client, alice, started, bob
+):
+    theirs = Conversation.objects.create(owner=bob)
+    foreign = Message.objects.create(conversation=theirs, role="user", content="secret")
+    assert alice_client.post(f"/c/{started.pk}/fork/{foreign.pk}/").status_code == 404

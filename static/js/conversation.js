@@ -11,7 +11,9 @@
     if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
     if (!event.target.closest || !event.target.closest("#composer-form")) return;
     event.preventDefault();
-    const send = form().querySelector("[data-send]");
+    // In an opened prompt editor, Ctrl+Enter sends the edit; elsewhere, the composer.
+    const editor = event.target.closest(".edit-prompt");
+    const send = editor ? editor.querySelector("[data-edit-send]") : form().querySelector("[data-send]");
     if (!send.disabled) form().requestSubmit(send);
   });
 
@@ -132,6 +134,15 @@
     button.textContent = label;
     setTimeout(() => { button.textContent = original; }, 1500);
   }
+
+  // A closed prompt editor's text is not sent with every other action.
+  document.addEventListener("toggle", (event) => {
+    const editor = event.target;
+    if (!editor.matches || !editor.matches("details.edit-prompt")) return;
+    const text = editor.querySelector("textarea");
+    text.disabled = !editor.open;
+    if (editor.open) text.focus();
+  }, true);
 
   document.addEventListener("DOMContentLoaded", refreshEmptyState);
 })();
