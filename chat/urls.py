@@ -1,10 +1,10 @@
 from django.urls import path
 
-from chat import views
+from chat import history_views, share_views, transfer_views, views
 
 urlpatterns = [
     path("", views.home, name="chat-home"),
-    path("c/", views.conversation_list, name="chat-list"),
+    path("c/", history_views.conversation_list, name="chat-list"),
     path("c/new/", views.new_conversation, name="chat-new"),
     path("c/check-params/", views.check_params, name="chat-check-params"),
     path("c/<int:pk>/", views.conversation_page, name="chat-conversation"),
@@ -14,6 +14,18 @@ urlpatterns = [
     # Only its URL is reversed here; the websocket itself is routed in playground/asgi.py.
     path("ws/c/<int:pk>/", views.websocket_only, name="ws-conversation"),
     # -- history: list, search, pin, delete (chat/history_views.py) --
+    path("c/<int:pk>/pin/", history_views.pin_conversation, name="chat-pin"),
+    path("c/<int:pk>/delete/", history_views.delete_conversation, name="chat-delete"),
+    path("c/<int:pk>/restore/", history_views.restore_conversation, name="chat-restore"),
     # -- sharing (chat/share_views.py) --
+    path("c/<int:pk>/share/", share_views.share_conversation, name="chat-share"),
+    path("shares/", share_views.share_list, name="chat-shares"),
+    path("shares/<str:token>/update/", share_views.update_share, name="chat-share-update"),
+    path("shares/<str:token>/revoke/", share_views.revoke_share, name="chat-share-revoke"),
+    path("s/<str:token>/", share_views.shared_conversation, name="chat-shared"),
+    path("s/<str:token>/continue/", share_views.continue_shared, name="chat-shared-continue"),
     # -- export and import (chat/transfer_views.py) --
+    path("c/<int:pk>/export.json", transfer_views.export_json, name="chat-export-json"),
+    path("c/<int:pk>/export.md", transfer_views.export_markdown, name="chat-export-md"),
+    path("c/import/", transfer_views.import_conversation, name="chat-import"),
 ]

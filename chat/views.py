@@ -8,15 +8,12 @@ from django.contrib import messages as flash
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chat import actions, branches, cards, composer, params, providers
+from chat import actions, branches, cards, composer, history_views, params, providers
 from chat.models import Conversation, Message
-
-CONVERSATIONS_PER_PAGE = 50
 
 
 @require_http_methods(["GET", "POST"])
@@ -75,19 +72,10 @@ def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
         "provider": provider,
         "panel": cards.panel(conversation.settings or params.default_settings(), models),
         "advice": params.advice(conversation.settings or params.default_settings()),
-        "recent": _recent(request.user)[:20],
+        "recent": history_views.listing(request.user, current=conversation.pk),
         "streaming": conversation.messages.filter(status=Message.Status.STREAMING).exists(),
     }
     return render(request, "chat/conversation.html", context)
-
-
-@login_required
-@require_GET
-def conversation_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(_recent(request.user), CONVERSATIONS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "chat/conversation_list.html", {"page": page})
 
 
 @login_required
@@ -101,15 +89,6 @@ def rename_conversation(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "chat/conversation.html#title", {"conversation": conversation})
     flash.success(request, "Renamed.")
     return redirect("chat-conversation", pk=pk)
-
-
-def _recent(user):
-    return (
-        Conversation.objects.owned_by(user)
-        .filter(started_at__isnull=False)
-        .order_by("-pinned", "-updated_at", "-id")
-        .only("id", "title", "updated_at", "settings")
-    )
 
 
 def _server(request: HttpRequest) -> tuple[str, int | None]:
