@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import os
 
 import pytest
 
-# Fast simulator pacing for the whole suite; a test that needs a slow stream asks
-# for it with a prompt marker ([[sim:tps=N]]).
-os.environ.setdefault("PLAYGROUND_SIM_TOKENS_PER_SECOND", "2000")
-os.environ.setdefault("PLAYGROUND_SIM_FIRST_TOKEN_DELAY", "0")
-os.environ.setdefault("PLAYGROUND_SIM_RECORD", "1")
-
 
 def pytest_configure(config):
+    # Settings are loaded by now; playground.asgi (which builds the simulator from
+    # them) is imported later, at collection, and forked servers inherit all this.
     from django.conf import settings
 
-    # Password hashing is slow by design; tests need it fast (forked servers inherit this).
+    # Password hashing is slow by design; tests need it fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A fast simulator; a test that needs a slow stream asks with a marker ([[sim:tps=N]]).
+    settings.PLAYGROUND_SIM_TOKENS_PER_SECOND = 2000
+    settings.PLAYGROUND_SIM_FIRST_TOKEN_DELAY = 0
+    settings.PLAYGROUND_SIM_RECORD = True
 
 
 def _simulator_application():
@@ -61,12 +60,14 @@ def _app_server(django_db_blocker):
     # pytest-django's live_server cannot serve websockets. The process is forked after
     # the test database exists, so it uses it; connections are closed first so the
     # child never shares a database socket with this process.
+    # The child keeps pytest-django's database blocker as it was at the fork, so it
+    # is forked while access is allowed.
     from django.db import connections
 
     with django_db_blocker.unblock():
         connections.close_all()
-    with _daphne(_playground_application, "the app server") as port:
-        yield f"http://127.0.0.1:{port}"
+        with _daphne(_playground_application, "the app server") as port:
+            yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")
