@@ -82,3 +82,50 @@ def second_app_server(app_server, django_db_blocker):
     """Another server process of the same site: same database, same channel layer."""
     with _app_server(django_db_blocker) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A reachable Redis for the channel layer of several server processes.
+
+    CI starts Redis before both of its runs, so this never skips there (it fails).
+    """
+    import os
+
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        message = f"several server processes need Redis at {url} ({error})"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def two_servers(redis_url, django_db_setup, django_db_blocker):
+    """Two server processes of one site sharing a database and a Redis channel layer."""
+    import os
+
+    from channels import layers
+    from django.conf import settings
+
+    saved = settings.CHANNEL_LAYERS
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": f"two-servers-{os.getpid()}"},
+        }
+    }
+    layers.channel_layers.backends.clear()
+    try:
+        with _app_server(django_db_blocker) as first, _app_server(django_db_blocker) as second:
+            settings.CHANNEL_LAYERS = saved  # the children have forked with Redis
+            layers.channel_layers.backends.clear()
+            yield first, second
+    finally:
+        settings.CHANNEL_LAYERS = saved
+        layers.channel_layers.backends.clear()
