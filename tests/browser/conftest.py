@@ -6,6 +6,7 @@ host than 127.0.0.1 fails the test that caused it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -60,7 +61,13 @@ def _allow_async_unsafe(monkeypatch: pytest.MonkeyPatch) -> None:
 # Package scope, not session: while Playwright runs, its event loop stays registered in
 # this thread, and the asyncio tests that run after this package could not start theirs.
 @pytest.fixture(scope="package")
-def playwright() -> Iterator[Playwright]:
+def playwright(request: pytest.FixtureRequest) -> Iterator[Playwright]:
+    # Every server process is forked before Playwright's event loop exists here: after
+    # it, Django refuses this process's database work, and a fork would inherit the loop.
+    request.getfixturevalue("app_server")
+    # Without Redis, only the tests that need two processes are skipped (by the fixture).
+    with contextlib.suppress(pytest.skip.Exception):
+        request.getfixturevalue("two_servers")
     with sync_playwright() as driver:
         yield driver
 
