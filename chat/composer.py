@@ -32,11 +32,15 @@ def read_submission(data: Mapping[str, object]) -> Submission:
     system_prompt = str(values.get("system_prompt") or "")
     if not prompt.strip():
         errors["prompt"] = "Write a message first."
+    elif not _is_text(prompt):
+        errors["prompt"] = "The message has characters that are not valid text."
     elif len(prompt) > MAX_PROMPT_CHARS:
         errors["prompt"] = (
             f"The message is too long ({len(prompt):,} characters; at most {MAX_PROMPT_CHARS:,})."
         )
-    if len(system_prompt) > MAX_SYSTEM_PROMPT_CHARS:
+    if not _is_text(system_prompt):
+        errors["system_prompt"] = "The system prompt has characters that are not valid text."
+    elif len(system_prompt) > MAX_SYSTEM_PROMPT_CHARS:
         errors["system_prompt"] = (
             f"The system prompt is too long (at most {MAX_SYSTEM_PROMPT_CHARS:,} characters)."
         )
@@ -48,3 +52,12 @@ def _single(value: object) -> object:
     if isinstance(value, list):
         return value[-1] if value else ""
     return value
+
+
+def _is_text(value: str) -> bool:
+    # JSON can carry lone surrogates; they cannot be stored or sent upstream.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -547,7 +547,10 @@ def _stop_list_error(stops: list[str]) -> str | None:
     for stop in stops:
         if not stop:
             return "A stop sequence cannot be empty."
-        size = len(stop.encode("utf-8"))
+        try:
+            size = len(stop.encode("utf-8"))
+        except UnicodeEncodeError:
+            return f'Stop sequence "{_escape_stop(stop)}" is not valid text (a lone surrogate).'
         if size > MAX_STOP_BYTES:
             return (
                 f'Stop sequence "{_escape_stop(stop)}" is {size} bytes in UTF-8; '

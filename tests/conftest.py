@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-import os
 
 import pytest
 
 # People, their sockets and the simulator for websocket tests (fixtures by name).
 pytest_plugins = ["tests.sockets"]
 
-# Fast simulator pacing for the whole suite; a test that needs a slow stream asks
-# for it with a prompt marker ([[sim:tps=N]]).
-os.environ.setdefault("PLAYGROUND_SIM_TOKENS_PER_SECOND", "2000")
-os.environ.setdefault("PLAYGROUND_SIM_FIRST_TOKEN_DELAY", "0")
-os.environ.setdefault("PLAYGROUND_SIM_RECORD", "1")
-
 
 def pytest_configure(config):
+    # Settings are loaded by now; playground.asgi (which builds the simulator from
+    # them) is imported later, at collection, and forked servers inherit all this.
     from django.conf import settings
 
-    # Password hashing is slow by design; tests need it fast (forked servers inherit this).
+    # Password hashing is slow by design; tests need it fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A fast simulator; a test that needs a slow stream asks with a marker ([[sim:tps=N]]).
+    settings.PLAYGROUND_SIM_TOKENS_PER_SECOND = 2000
+    settings.PLAYGROUND_SIM_FIRST_TOKEN_DELAY = 0
+    settings.PLAYGROUND_SIM_RECORD = True
 
 
 def _simulator_application():
@@ -64,12 +63,14 @@ def _app_server(django_db_blocker):
     # pytest-django's live_server cannot serve websockets. The process is forked after
     # the test database exists, so it uses it; connections are closed first so the
     # child never shares a database socket with this process.
+    # The child keeps pytest-django's database blocker as it was at the fork, so it
+    # is forked while access is allowed.
     from django.db import connections
 
     with django_db_blocker.unblock():
         connections.close_all()
-    with _daphne(_playground_application, "the app server") as port:
-        yield f"http://127.0.0.1:{port}"
+        with _daphne(_playground_application, "the app server") as port:
+            yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")
@@ -84,3 +85,50 @@ def second_app_server(app_server, django_db_blocker):
     """Another server process of the same site: same database, same channel layer."""
     with _app_server(django_db_blocker) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A reachable Redis for the channel layer of several server processes.
+
+    CI starts Redis before both of its runs, so this never skips there (it fails).
+    """
+    import os
+
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        message = f"several server processes need Redis at {url} ({error})"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def two_servers(redis_url, django_db_setup, django_db_blocker):
+    """Two server processes of one site sharing a database and a Redis channel layer."""
+    import os
+
+    from channels import layers
+    from django.conf import settings
+
+    saved = settings.CHANNEL_LAYERS
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": f"two-servers-{os.getpid()}"},
+        }
+    }
+    layers.channel_layers.backends.clear()
+    try:
+        with _app_server(django_db_blocker) as first, _app_server(django_db_blocker) as second:
+            settings.CHANNEL_LAYERS = saved  # the children have forked with Redis
+            layers.channel_layers.backends.clear()
+            yield first, second
+    finally:
+        settings.CHANNEL_LAYERS = saved
+        layers.channel_layers.backends.clear()

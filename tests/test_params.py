@@ -298,9 +298,9 @@ def test_form_values_round_trip_through_parse_form():
 
 # Any character but CR (a textarea turns CRLF into LF); at most 8 characters keeps every
 # sequence within 32 bytes; whitespace-only lines are blank by design.
-STOP_TEXT = st.text(st.characters(blacklist_characters="\r"), min_size=1, max_size=8).filter(
-    str.strip
-)
+STOP_TEXT = st.text(
+    st.characters(blacklist_characters="\r", blacklist_categories=("Cs",)), min_size=1, max_size=8
+).filter(str.strip)
 
 
 @given(st.lists(STOP_TEXT, min_size=1, max_size=5))
@@ -699,3 +699,20 @@ def test_describe_finish_explains_the_reason(reason, settings, text):
 )
 def test_changed_settings_keeps_only_what_differs_from_the_defaults(changes, expected):
     assert changed_settings({**default_settings(), **changes}) == expected
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda s: parse_form({"stop": s})[1],
+        lambda s: validate_body(
+            {
+                "model": "kimi-k2-thinking",
+                "messages": [{"role": "user", "content": "x"}],
+                "stop": [s],
+            }
+        ),
+    ],
+)
+def test_a_stop_sequence_that_is_not_valid_text_gets_a_message(read):
+    assert "not valid text" in read("\ud800")["stop"]

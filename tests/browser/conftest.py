@@ -6,6 +6,7 @@ host than 127.0.0.1 fails the test that caused it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -53,31 +54,27 @@ def _chromium_path() -> str:
 @pytest.fixture(autouse=True)
 def _allow_async_unsafe(monkeypatch: pytest.MonkeyPatch) -> None:
     # Playwright's sync API keeps an event loop registered in this thread, so Django
-    # would refuse the test database's own work (the flush after each test).
+    # would refuse this process's database work (fixtures' users, the flush after).
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
-def served(request: pytest.FixtureRequest, django_db_blocker) -> str:
-    """app_server, forked while database access is allowed.
-
-    The forked server keeps this process's pytest-django blocker as it was at the
-    fork: forked while blocked, every query in it fails. It must also be forked
-    before Playwright's event loop exists in this thread.
-    """
-    with django_db_blocker.unblock():
-        return request.getfixturevalue("app_server")
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
+# Package scope, not session: while Playwright runs, its event loop stays registered in
+# this thread, and the asyncio tests that run after this package could not start theirs.
+@pytest.fixture(scope="package")
+def playwright(request: pytest.FixtureRequest) -> Iterator[Playwright]:
+    # Every server process is forked before Playwright's event loop exists here: after
+    # it, Django refuses this process's database work, and a fork would inherit the loop.
+    request.getfixturevalue("app_server")
+    # Without Redis, only the tests that need two processes are skipped (by the fixture).
+    with contextlib.suppress(pytest.skip.Exception):
+        request.getfixturevalue("two_servers")
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
-def browser(served: str, playwright: Playwright) -> Iterator[Browser]:
-    # The server first: it is forked before Playwright's loop exists.
+@pytest.fixture(scope="package")
+def browser(app_server: str, playwright: Playwright) -> Iterator[Browser]:
+    # The server first: it is forked before Playwright's event loop exists here.
     browser = playwright.chromium.launch(
         executable_path=_chromium_path(), args=CHROMIUM_ARGS, headless=True
     )
@@ -86,9 +83,9 @@ def browser(served: str, playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def base(_allow_async_unsafe: None, transactional_db: None, served: str) -> str:
+def base(_allow_async_unsafe: None, transactional_db: None, app_server: str) -> str:
     """The app's address. Data is committed (the server process sees it) and flushed after."""
-    return served
+    return app_server
 
 
 @pytest.fixture

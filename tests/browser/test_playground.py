@@ -10,7 +10,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.browser.conftest import PASSWORD, send, sign_up, wait_live
 
@@ -43,16 +43,38 @@ def texts(card: Locator) -> tuple[str, str]:
 
 
 def wait_until(page: Page, card: Locator, condition: str, timeout: float = 5_000) -> None:
-    """Wait until `condition` (JS, over status, reasoning, answer) holds at one moment."""
+    """Wait until `condition` (JS, over status, reasoning, answer) holds at one moment.
+
+    The card is found again by id at each poll: a finished card replaces its element.
+    """
     page.wait_for_function(
-        f"""card => {{
+        f"""id => {{
+            const card = document.getElementById(id);
+            if (!card) return false;
             const status = card.dataset.status;
             const [reasoning, answer] = ({TEXTS_JS})(card);
             return {condition};
         }}""",
-        arg=card.element_handle(),
+        arg=card.get_attribute("id"),
         timeout=timeout,
     )
+
+
+def test_it_connects_even_when_the_socket_extension_arrives_late(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    held: list[Route] = []
+    page.route("**/hx-ws.js", lambda route: held.append(route))
+    page.reload(wait_until="commit")
+    # Polled on a timer: no frame is painted while a script is held.
+    page.wait_for_function("() => window.htmx !== undefined", polling=50, timeout=5_000)
+    # A task queued now runs after htmx's own start-up task: htmx has started.
+    page.evaluate("() => new Promise(resolve => setTimeout(resolve))")
+    assert len(held) == 1
+    held[0].continue_()
+
+    wait_live(page)
+    send(page, "Still there?")
+    expect(assistants(page)).to_have_attribute("data-status", "complete")
 
 
 def test_it_signs_up_onto_an_empty_conversation(page: Page, base: str) -> None:
@@ -193,6 +215,7 @@ def test_enter_adds_a_line_and_ctrl_enter_sends(page: Page, base: str) -> None:
     box.press("Enter")
     box.press_sequentially("second line")
     expect(box).to_have_value("first line\nsecond line")
+    expect(page.get_by_role("article")).to_have_count(0)
 
     box.press("Control+Enter")
     expect(assistants(page)).to_have_attribute("data-status", "complete")
