@@ -97,10 +97,16 @@ def shared_conversation(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def continue_shared(request: HttpRequest, token: str) -> HttpResponse:
-    """Copy the snapshot into the reader's own account as a new conversation."""
+    """Copy the snapshot into the reader's own account as a new conversation.
+
+    The shared page links here rather than posting: it sends no referrer, so browsers
+    send `Origin: null` with its forms, which the CSRF check rightly refuses.
+    """
     link = _live_link(token)
+    if request.method == "GET":
+        return render(request, "chat/continue_shared.html", {"link": link, "token": token})
     conversation = save_imported(request.user, snapshot.to_import(link.snapshot))
     flash.success(request, "This is your own copy of the shared conversation: carry on here.")
     return redirect("chat-conversation", pk=conversation.pk)

@@ -82,7 +82,7 @@ async def test_regenerate_adds_a_sibling_answer_with_the_current_parameters(
     (original,) = await _answers(conversation)
     frames = await _turn(ws, **form("", action=f"regenerate:{original.pk}", temperature="1.5"))
     await ws.disconnect()
-    original_again, regenerated = await _answers(conversation)
+    _, regenerated = await _answers(conversation)
     assert regenerated.parent_id == original.parent_id
     assert regenerated.batch != original.batch
     assert regenerated.content != original.content

@@ -1,0 +1,94 @@
+"""Every URL that names a conversation, a message or a share link, walked as someone else.
+
+Bob asks for Alice's things by every method, with and without htmx: he gets 404 (or
+the 405 that anyone gets for that method), and nothing of Alice's changes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, reverse
+
+from chat import urls
+from chat.models import Conversation, Message, ShareLink
+
+pytestmark = pytest.mark.django_db
+
+# Public by design: a share link is readable by anyone who has it, and continuing it
+# copies into the reader's own account (tests/test_sharing.py covers both).
+PUBLIC = {"chat-shared", "chat-shared-continue"}
+# Answers the same to everybody: the websocket lives at this address (426 over HTTP).
+NOT_AN_OBJECT_VIEW = {"ws-conversation"}
+
+
+@pytest.fixture
+def alices(django_user_model):
+    """Alice's conversation with a prompt, an answer and a live share link."""
+    alice = django_user_model.objects.create_user("alice", password="pw-alice-123")
+    conversation = Conversation.objects.create(
+        owner=alice, title="Alice's", started_at="2026-01-01T00:00Z"
+    )
+    prompt = Message.objects.create(conversation=conversation, role="user", content="secret prompt")
+    answer = Message.objects.create(
+        conversation=conversation,
+        parent=prompt,
+        role="assistant",
+        content="secret answer",
+        status="stopped",
+    )
+    conversation.current_leaf = answer
+    conversation.save()
+    link = ShareLink.objects.create(owner=alice, conversation=conversation, snapshot={"steps": []})
+    return {"pk": conversation.pk, "message_pk": answer.pk, "token": link.token}
+
+
+def _state() -> list:
+    return [
+        list(Conversation.objects.values().order_by("pk")),
+        list(Message.objects.values().order_by("pk")),
+        list(ShareLink.objects.values().order_by("pk")),
+    ]
+
+
+def _object_urls() -> list[URLPattern]:
+    return [
+        p
+        for p in urls.urlpatterns
+        if set(p.pattern.converters) & {"pk", "message_pk", "token"}
+        and p.name not in PUBLIC | NOT_AN_OBJECT_VIEW
+    ]
+
+
+def test_the_walk_covers_every_object_url():
+    names = {p.name for p in _object_urls()}
+    assert {
+        "chat-conversation",
+        "chat-fork",
+        "chat-share",
+        "chat-share-revoke",
+        "chat-export-json",
+    } <= names
+
+
+@pytest.mark.parametrize("pattern", _object_urls(), ids=lambda p: p.name)
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_someone_else_gets_404_and_changes_nothing(
+    client, django_user_model, alices, pattern, method, htmx
+):
+    bob = django_user_model.objects.create_user("bob", password="pw-bob-123")
+    client.force_login(bob)
+    kwargs = {name: alices[name] for name in pattern.pattern.converters}
+    url = reverse(pattern.name, kwargs=kwargs)
+    before = _state()
+    headers = {"HX-Request": "true"} if htmx else {}
+    data = {"title": "bob was here", "prompt": "hi", "include_reasoning": "on"}
+    response = getattr(client, method)(url, data if method == "post" else None, headers=headers)
+    if response.status_code == 405:
+        # Refused for the method alone: Alice gets the same, so it tells Bob nothing.
+        client.force_login(Conversation.objects.get(pk=alices["pk"]).owner)
+        assert getattr(client, method)(url, headers=headers).status_code == 405
+    else:
+        assert response.status_code == 404, (url, method, response.status_code)
+        assert b"secret" not in response.content
+    assert _state() == before
