@@ -44,6 +44,10 @@ class Conversation(models.Model):
     forked_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
     )
+    # The person's own upstream for this conversation; none means the server's default.
+    provider = models.ForeignKey(
+        "Provider", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = ConversationQuerySet.as_manager()
 
@@ -164,3 +168,87 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return self.title or "Shared conversation"
+
+
+class SavedPrompt(models.Model):
+    """A named setup (system prompt, messages, parameters) kept in versions."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_prompts"
+    )
+    name = models.CharField(max_length=200)
+    tags = models.CharField(max_length=300, blank=True)  # comma-separated, as typed
+    # The variable values used last time, prefilled in the run form.
+    last_values = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="prompt_owner_recent")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PromptVersion(models.Model):
+    prompt = models.ForeignKey(SavedPrompt, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    note = models.CharField(max_length=300, blank=True)
+    system_prompt = models.TextField(blank=True)
+    # [{"role": "user" | "assistant", "content": "..."}], in order; the last is usually the user's.
+    messages = models.JSONField(default=list, blank=True)
+    # The parameter panel's typed values (chat.params.parse_form), tools and format included.
+    settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["prompt", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["prompt", "number"], name="prompt_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prompt} v{self.number}"
+
+
+class PromptShareLink(models.Model):
+    """A read-only link to one version of a saved prompt, like a conversation's."""
+
+    token = models.CharField(max_length=64, unique=True, default=new_share_token)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="prompt_share_links"
+    )
+    prompt = models.ForeignKey(SavedPrompt, on_delete=models.CASCADE, related_name="share_links")
+    version = models.ForeignKey(PromptVersion, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Share of {self.prompt}"
+
+
+class Provider(models.Model):
+    """A person's own OpenAI-compatible upstream. The key is encrypted at rest."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="providers"
+    )
+    name = models.CharField(max_length=100)
+    base_url = models.CharField(max_length=500)
+    # MultiFernet token of the API key (chat.secrets); never the key itself.
+    api_key_encrypted = models.TextField(blank=True)
+    # The last four characters, for the masked display ("••••abcd").
+    api_key_last4 = models.CharField(max_length=4, blank=True)
+    model_ids = models.JSONField(default=list, blank=True)  # from /models, editable
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
