@@ -65,7 +65,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         conversation.system_prompt = submission.system_prompt
         parent = await Message.objects.filter(pk=conversation.current_leaf_id).afirst()
         await actions.send_prompt(
-            conversation, submission.prompt, submission.settings, self._provider(), parent
+            conversation, submission.prompt, submission.settings, self._provider(conversation), parent
         )
         await self._accepted(submission)
 
@@ -79,7 +79,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             return
         parent = await Message.objects.filter(pk=message.parent_id).afirst()
         await actions.send_prompt(
-            conversation, submission.prompt, submission.settings, self._provider(), parent
+            conversation, submission.prompt, submission.settings, self._provider(conversation), parent
         )
         await self._accepted(submission, cleared=False)
 
@@ -89,18 +89,18 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         submission = await self._valid_submission({**content, "prompt": "-"})
         if submission is None or not await self._is_answer(message):
             return
-        await actions.regenerate(conversation, message, self._provider(), submission.settings)
+        await actions.regenerate(conversation, message, self._provider(conversation), submission.settings)
         await self._accepted(submission, cleared=False)
 
     async def _rerun(self, conversation: Conversation, message: Message, content: dict) -> None:
         if not await self._is_answer(message) or not await self._idle(conversation):
             return
-        await actions.regenerate(conversation, message, self._provider(), None)
+        await actions.regenerate(conversation, message, self._provider(conversation), None)
 
     async def _continue(self, conversation: Conversation, message: Message, content: dict) -> None:
         if not await self._is_answer(message) or not await self._idle(conversation):
             return
-        await actions.continue_answer(conversation, message, self._provider())
+        await actions.continue_answer(conversation, message, self._provider(conversation))
 
     async def _switch(self, conversation: Conversation, message: Message, content: dict) -> None:
         await actions.switch(conversation, message)
@@ -146,8 +146,8 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if cleared:
             await self.send_json({"event": "sent"})
 
-    def _provider(self):
-        return providers.configured(self.scope.get("server"))
+    def _provider(self, conversation: Conversation):
+        return providers.for_conversation(conversation, self.scope.get("server"))
 
     async def _show_errors(self, errors: dict[str, str], advice: list[str] | None = None) -> None:
         """Every field's message slot is rewritten, so fixed fields lose their message."""

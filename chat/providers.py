@@ -68,3 +68,9 @@ async def available_models(provider: Provider) -> list[str]:
         models = models or list(params.DEFAULT_MODELS)
         await cache.aset(key, models, settings.PLAYGROUND_MODELS_CACHE_SECONDS)
     return models
+
+
+def for_conversation(conversation, server: tuple[str, int | None] | list | None) -> Provider:
+    """The upstream a conversation talks to: the person's own provider when it has one,
+    else the server's (PLAYGROUND_API_BASE, or the simulator)."""
+    return configured(server)

@@ -28,4 +28,7 @@ urlpatterns = [
     path("c/<int:pk>/export.json", transfer_views.export_json, name="chat-export-json"),
     path("c/<int:pk>/export.md", transfer_views.export_markdown, name="chat-export-md"),
     path("c/import/", transfer_views.import_conversation, name="chat-import"),
+    # -- saved prompts (chat/prompt_views.py) --
+    # -- view code (chat/code_views.py) --
+    # -- providers and keys (chat/provider_views.py) --
 ]

@@ -64,7 +64,7 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
 def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     _mark_interrupted(conversation)
-    provider = providers.configured(_server(request))
+    provider = providers.for_conversation(conversation, _server(request))
     models = async_to_sync(providers.available_models)(provider)
     context = {
         "conversation": conversation,
@@ -128,7 +128,7 @@ def send_prompt(request: HttpRequest, pk: int) -> HttpResponse:
             flash.error(request, message)
         return redirect("chat-conversation", pk=pk)
     conversation.system_prompt = submission.system_prompt
-    provider = providers.configured(_server(request))
+    provider = providers.for_conversation(conversation, _server(request))
     async_to_sync(actions.send_prompt)(
         conversation, submission.prompt, submission.settings, provider, conversation.current_leaf
     )
