@@ -65,7 +65,11 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         conversation.system_prompt = submission.system_prompt
         parent = await Message.objects.filter(pk=conversation.current_leaf_id).afirst()
         await actions.send_prompt(
-            conversation, submission.prompt, submission.settings, self._provider(conversation), parent
+            conversation,
+            submission.prompt,
+            submission.settings,
+            self._provider(conversation),
+            parent,
         )
         await self._accepted(submission)
 
@@ -79,7 +83,11 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             return
         parent = await Message.objects.filter(pk=message.parent_id).afirst()
         await actions.send_prompt(
-            conversation, submission.prompt, submission.settings, self._provider(conversation), parent
+            conversation,
+            submission.prompt,
+            submission.settings,
+            self._provider(conversation),
+            parent,
         )
         await self._accepted(submission, cleared=False)
 
@@ -89,7 +97,9 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         submission = await self._valid_submission({**content, "prompt": "-"})
         if submission is None or not await self._is_answer(message):
             return
-        await actions.regenerate(conversation, message, self._provider(conversation), submission.settings)
+        await actions.regenerate(
+            conversation, message, self._provider(conversation), submission.settings
+        )
         await self._accepted(submission, cleared=False)
 
     async def _rerun(self, conversation: Conversation, message: Message, content: dict) -> None:
