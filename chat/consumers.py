@@ -1,5 +1,5 @@
-"""The conversation socket: thin. It checks who asks, validates, starts or stops
-a generation, and forwards the generation's events as small HTML fragments."""
+"""The conversation and comparison sockets: thin. They check who asks, validate, start
+or stop generations, and forward the generations' events as small HTML fragments."""
 
 from __future__ import annotations
 
@@ -9,13 +9,64 @@ from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from chat import actions, branches, cards, composer, generation, params, providers
-from chat.models import Conversation, Message
+from chat import actions, branches, cards, comparisons, composer, generation, params, providers
+from chat.models import Comparison, Conversation, Message
 
 PAGE = "chat/conversation.html"
+COMPARE_PAGE = "compare/comparison.html"
 
 
-class ConversationConsumer(AsyncJsonWebsocketConsumer):
+class StreamForwarding:
+    """Forwards a generation's gen.delta and gen.snapshot events as <hx-partial> appends.
+
+    The consumer sets `conversation_id` (whose generations it watches) and `shown`:
+    per streaming message on the page, how many characters of reasoning and answer it
+    shows. Deltas carry offsets, so what the page already has is never shown twice, and
+    a gap asks the generation for a snapshot instead of leaving a hole.
+    """
+
+    conversation_id: int
+    shown: dict[int, list[int]]
+
+    async def gen_delta(self, event: dict) -> None:
+        parts = []
+        for part in event["parts"]:
+            shown = self.shown.get(part["id"])
+            if shown is None:
+                continue  # this page has not had its snapshot yet; it will
+            for slot, field, target in (
+                (0, "reasoning", "reasoning-text"),
+                (1, "content", "answer-text"),
+            ):
+                text, offset = part[field], part[f"{field}_offset"]
+                if offset > shown[slot]:
+                    # A gap (a batch missed): ask for a snapshot rather than show holes.
+                    await self._control({"type": "gen.sync", "message_ids": [part["id"]]})
+                    break
+                new = text[shown[slot] - offset :]
+                if new:
+                    parts.append(_partial(f"#{target}-{part['id']}", "beforeend", escape(new)))
+                    shown[slot] += len(new)
+        if parts:
+            await self.send(text_data="".join(parts))
+
+    async def gen_snapshot(self, event: dict) -> None:
+        parts = []
+        for part in event["parts"]:
+            self.shown[part["id"]] = [len(part["reasoning"]), len(part["content"])]
+            parts.append(
+                _partial(f"#reasoning-text-{part['id']}", "innerHTML", escape(part["reasoning"]))
+            )
+            parts.append(
+                _partial(f"#answer-text-{part['id']}", "innerHTML", escape(part["content"]))
+            )
+        await self.send(text_data="".join(parts))
+
+    async def _control(self, event: dict) -> None:
+        await self.channel_layer.group_send(generation.control_group(self.conversation_id), event)
+
+
+class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope["user"]
         self.conversation_id = int(self.scope["url_route"]["kwargs"]["pk"])
@@ -196,40 +247,6 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             + format_html("<title>{} · Reasoning Playground</title>", conversation.display_title)
         )
 
-    async def gen_delta(self, event: dict) -> None:
-        parts = []
-        for part in event["parts"]:
-            shown = self.shown.get(part["id"])
-            if shown is None:
-                continue  # this page has not had its snapshot yet; it will
-            for slot, field, target in (
-                (0, "reasoning", "reasoning-text"),
-                (1, "content", "answer-text"),
-            ):
-                text, offset = part[field], part[f"{field}_offset"]
-                if offset > shown[slot]:
-                    # A gap (a batch missed): ask for a snapshot rather than show holes.
-                    await self._control({"type": "gen.sync", "message_ids": [part["id"]]})
-                    break
-                new = text[shown[slot] - offset :]
-                if new:
-                    parts.append(_partial(f"#{target}-{part['id']}", "beforeend", escape(new)))
-                    shown[slot] += len(new)
-        if parts:
-            await self.send(text_data="".join(parts))
-
-    async def gen_snapshot(self, event: dict) -> None:
-        parts = []
-        for part in event["parts"]:
-            self.shown[part["id"]] = [len(part["reasoning"]), len(part["content"])]
-            parts.append(
-                _partial(f"#reasoning-text-{part['id']}", "innerHTML", escape(part["reasoning"]))
-            )
-            parts.append(
-                _partial(f"#answer-text-{part['id']}", "innerHTML", escape(part["content"]))
-            )
-        await self.send(text_data="".join(parts))
-
     async def gen_done(self, event: dict) -> None:
         for pk in event["message_ids"]:
             self.shown.pop(pk, None)
@@ -237,13 +254,101 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         still_streaming = await _is_streaming_id(self.conversation_id)
         await self.send_json({"event": "streaming", "active": still_streaming})
 
-    async def _control(self, event: dict) -> None:
-        await self.channel_layer.group_send(generation.control_group(self.conversation_id), event)
-
     async def _conversation(self) -> Conversation | None:
         return (
             await Conversation.objects.owned_by(self.user).filter(pk=self.conversation_id).afirst()
         )
+
+
+class ComparisonConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
+    """A comparison page's socket: every run's stream, "Stop all" and a column's "Stop"."""
+
+    async def connect(self) -> None:
+        self.user = self.scope["user"]
+        self.comparison_id = int(self.scope["url_route"]["kwargs"]["pk"])
+        comparison = await self._comparison() if self.user.is_authenticated else None
+        if comparison is None or comparison.conversation_id is None:
+            await self.close()  # before accept: the handshake is refused
+            return
+        # The runs are generations of the comparison's hidden conversation.
+        self.conversation_id = comparison.conversation_id
+        self.group = generation.conversation_group(self.conversation_id)
+        self.shown: dict[int, list[int]] = {}
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._render(comparison, None)
+        await self._control({"type": "gen.sync"})
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: dict, **kwargs) -> None:
+        comparison = await self._comparison()
+        if comparison is None:
+            await self.close()
+            return
+        verb, _, column = str(content.get("action") or "").partition(":")
+        if verb == "stop":
+            await comparisons.stop(comparison, int(column) if column.isdigit() else None)
+
+    async def gen_started(self, event: dict) -> None:
+        await self._render(await self._comparison(), event["message_ids"])
+
+    async def gen_done(self, event: dict) -> None:
+        await self._render(await self._comparison(), event["message_ids"])
+
+    async def _render(self, comparison: Comparison | None, message_ids: list[int] | None) -> None:
+        """Re-render the runs that changed (all of them on connect), their columns' heads,
+        the summary and Stop all; streaming text shown is counted from what was saved."""
+        if comparison is None:
+            return
+        html, shown = await _render_comparison(comparison, message_ids)
+        if message_ids is None:
+            self.shown = shown
+        else:
+            for pk in message_ids:
+                self.shown.pop(pk, None)
+            self.shown.update(shown)
+        await self.send(text_data=html)
+
+    async def _comparison(self) -> Comparison | None:
+        return await Comparison.objects.owned_by(self.user).filter(pk=self.comparison_id).afirst()
+
+
+@database_sync_to_async
+def _render_comparison(
+    comparison: Comparison, message_ids: list[int] | None
+) -> tuple[str, dict[int, list[int]]]:
+    view = comparisons.results(comparison)
+    context = comparisons.page_context(comparison, view)
+    wanted = set(message_ids or [])
+    parts = []
+    if message_ids is None:
+        html = render_to_string(f"{COMPARE_PAGE}#columns", context)
+        parts.append(_partial("#columns", "innerHTML", html))
+    for column in view.columns:
+        changed = [run for run in column.runs if run.message.pk in wanted]
+        if not changed:
+            continue
+        for run in changed:
+            html = render_to_string(f"{COMPARE_PAGE}#run-card", {**context, "run": run})
+            parts.append(_partial(f"#message-{run.message.pk}", "outerHTML", html))
+        html = render_to_string(f"{COMPARE_PAGE}#column-head", {**context, "column": column})
+        parts.append(_partial(f"#column-head-{column.number}", "outerHTML", html))
+    summary = render_to_string(f"{COMPARE_PAGE}#summary", context)
+    stop_all = render_to_string(f"{COMPARE_PAGE}#stop-all", context)
+    parts += [
+        _partial("#summary", "innerHTML", summary),
+        _partial("#stop-all", "outerHTML", stop_all),
+    ]
+    shown = {
+        run.message.pk: [len(run.message.reasoning), len(run.message.content)]
+        for run in view.runs
+        if run.message.status == Message.Status.STREAMING
+        and (message_ids is None or run.message.pk in wanted)
+    }
+    return "".join(parts), shown
 
 
 def _partial(target: str, swap: str, html: SafeString) -> str:

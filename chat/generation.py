@@ -13,6 +13,7 @@ snapshot) can drop what it already showed instead of showing it twice.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 import weakref
@@ -99,6 +100,8 @@ class Generation:
         ticker = asyncio.create_task(self._tick())
         self._last_save = time.monotonic()
         self._stream_task = asyncio.create_task(self._consume())
+        if self._stopped:  # stopped before it could listen (a comparison's queue relays it)
+            self._stream_task.cancel()
         try:
             await self._stream_task
         except asyncio.CancelledError:
@@ -285,8 +288,13 @@ def _as_datetime(timestamp: float | None):
 
 
 def start(generation: Generation) -> asyncio.Task:
-    """Run a generation in the background of this server process."""
-    task = asyncio.get_running_loop().create_task(generation.run())
+    """Run a generation in the background of this server process.
+
+    In a fresh context: started from a sync view (through async_to_sync), the task
+    would otherwise inherit asgiref's executor of that view's thread, which is gone
+    once the view returns, and every database call of the generation would fail.
+    """
+    task = asyncio.get_running_loop().create_task(generation.run(), context=contextvars.Context())
     RUNNING.add(task)
     task.add_done_callback(RUNNING.discard)
     return task

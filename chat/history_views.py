@@ -190,7 +190,7 @@ def _conversations(user: AbstractBaseUser, words: Sequence[str]) -> QuerySet[Con
     # walk down the index; a search adds correlated lookups per candidate row.
     rows = (
         Conversation.objects.owned_by(user)
-        .filter(started_at__isnull=False)
+        .filter(started_at__isnull=False, hidden=False)
         .order_by("-pinned", "-updated_at", "-id")
         .only("id", "title", "pinned", "updated_at")
         .annotate(model_name=KT("settings__model"))

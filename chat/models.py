@@ -35,6 +35,8 @@ class Conversation(models.Model):
     # When the first prompt was sent; untouched conversations stay out of lists.
     started_at = models.DateTimeField(null=True, blank=True)
     pinned = models.BooleanField(default=False)
+    # Holds a comparison's runs (chat.comparisons): never listed, searched or reused.
+    hidden = models.BooleanField(default=False)
     # Deleting hides at once and can be undone for a while; a later delete purges.
     deleted_at = models.DateTimeField(null=True, blank=True)
     # The last message of the path the page shows (and the next prompt follows).
@@ -85,6 +87,8 @@ class Message(models.Model):
 
     class Status(models.TextChoices):
         STREAMING = "streaming"
+        # A comparison's run waiting for a free slot under the per-user cap.
+        QUEUED = "queued"
         COMPLETE = "complete"
         STOPPED = "stopped"
         ERROR = "error"
@@ -135,7 +139,7 @@ class Message(models.Model):
     @property
     def is_stale(self) -> bool:
         return (
-            self.status == self.Status.STREAMING
+            self.status in (self.Status.STREAMING, self.Status.QUEUED)
             and self.updated_at is not None
             and timezone.now() - self.updated_at > STALE_AFTER
         )
@@ -252,3 +256,88 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ComparisonQuerySet(models.QuerySet):
+    def owned_by(self, user) -> ComparisonQuerySet:
+        return self.filter(owner_id=user.pk)
+
+
+class Comparison(models.Model):
+    """One prompt run under several settings (columns), each setting `repeats` times."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comparisons"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    system_prompt = models.TextField(blank=True)
+    # The prompt path: [{"role": "user" | "assistant", "content": "..."}], the last the user's.
+    messages = models.JSONField(default=list, blank=True)
+    # Typed settings per column (chat.params.parse_form), in order.
+    columns = models.JSONField(default=list, blank=True)
+    # What built the grid, for "Edit as new": {"params": [{"name", "values"}]}.
+    sweep = models.JSONField(default=dict, blank=True)
+    repeats = models.PositiveSmallIntegerField(default=1)
+    # The hidden conversation holding the prompt path and every run's answer.
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ComparisonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="comparison_owner_recent")]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        return self.title or "Untitled comparison"
+
+
+class ComparisonRun(models.Model):
+    """Which answer belongs to which column, repeat and choice of a comparison."""
+
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="runs")
+    column = models.PositiveSmallIntegerField()  # from 0, an index into Comparison.columns
+    repeat = models.PositiveSmallIntegerField()  # from 0
+    choice = models.PositiveSmallIntegerField(default=0)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["column", "repeat", "choice"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comparison", "column", "repeat", "choice"], name="comparison_run_slot"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.comparison} column {self.column + 1} run {self.repeat + 1}"
+
+
+class ComparisonShareLink(models.Model):
+    """A read-only snapshot of a comparison behind a random token, like a conversation's."""
+
+    token = models.CharField(max_length=64, unique=True, default=new_share_token)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comparison_share_links"
+    )
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="share_links")
+    include_reasoning = models.BooleanField(default=True)
+    snapshot = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Share of {self.comparison}"

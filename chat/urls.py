@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat import history_views, share_views, transfer_views, views
+from chat import compare_views, history_views, share_views, transfer_views, views
 
 urlpatterns = [
     path("", views.home, name="chat-home"),
@@ -31,4 +31,28 @@ urlpatterns = [
     # -- saved prompts (chat/prompt_views.py) --
     # -- view code (chat/code_views.py) --
     # -- providers and keys (chat/provider_views.py) --
+    # -- compare (chat/compare_views.py) --
+    path("compare/", compare_views.new_comparison, name="chat-compare-new"),
+    path("compare/list/", compare_views.comparison_list, name="chat-compare-list"),
+    path("compare/<int:pk>/", compare_views.comparison_page, name="chat-compare"),
+    path("compare/<int:pk>/title/", compare_views.rename_comparison, name="chat-compare-rename"),
+    path("compare/<int:pk>/stop/", compare_views.stop_comparison, name="chat-compare-stop"),
+    path("compare/<int:pk>/again/", compare_views.run_again, name="chat-compare-again"),
+    path("compare/<int:pk>/diff/", compare_views.diff_runs, name="chat-compare-diff"),
+    path(
+        "compare/<int:pk>/open/<int:message_pk>/",
+        compare_views.open_run,
+        name="chat-compare-open",
+    ),
+    path("compare/<int:pk>/export.json", compare_views.export_json, name="chat-compare-json"),
+    path("compare/<int:pk>/export.csv", compare_views.export_csv, name="chat-compare-csv"),
+    path("compare/<int:pk>/share/", compare_views.share_comparison, name="chat-compare-share"),
+    path(
+        "compare/shares/<str:token>/revoke/",
+        compare_views.revoke_share,
+        name="chat-compare-share-revoke",
+    ),
+    path("cs/<str:token>/", compare_views.shared_comparison, name="chat-compare-shared"),
+    # Only its URL is reversed here; the websocket itself is routed in chat/routing.py.
+    path("ws/compare/<int:pk>/", compare_views.websocket_only, name="ws-compare"),
 ]

@@ -36,12 +36,17 @@ def home(request: HttpRequest) -> HttpResponse:
     """Open a new conversation, reusing an untouched one rather than piling them up."""
     conversation = (
         Conversation.objects.owned_by(request.user)
-        .filter(started_at__isnull=True)
+        .filter(started_at__isnull=True, hidden=False)
         .order_by("-created_at")
         .first()
     )
     if conversation is None:
-        latest = Conversation.objects.owned_by(request.user).order_by("-updated_at").first()
+        latest = (
+            Conversation.objects.owned_by(request.user)
+            .filter(hidden=False)
+            .order_by("-updated_at")
+            .first()
+        )
         conversation = Conversation.objects.create(
             owner=request.user,
             settings=latest.settings if latest else params.default_settings(),

@@ -218,6 +218,10 @@ PLAYGROUND_CONNECT_TIMEOUT = env_float("PLAYGROUND_CONNECT_TIMEOUT", 10.0)
 PLAYGROUND_FIRST_BYTE_TIMEOUT = env_float("PLAYGROUND_FIRST_BYTE_TIMEOUT", 120.0)
 PLAYGROUND_CHUNK_TIMEOUT = env_float("PLAYGROUND_CHUNK_TIMEOUT", 60.0)
 PLAYGROUND_MODELS_CACHE_SECONDS = env_int("PLAYGROUND_MODELS_CACHE_SECONDS", 300)
+# Compare mode: how many of a person's runs stream at once (per server process; the
+# rest wait in a queue), and above how many requests a run asks for confirmation.
+PLAYGROUND_COMPARE_CONCURRENCY = env_int("PLAYGROUND_COMPARE_CONCURRENCY", 8, minimum=1)
+PLAYGROUND_COMPARE_CONFIRM_REQUESTS = env_int("PLAYGROUND_COMPARE_CONFIRM_REQUESTS", 20, minimum=1)
 # Simulator pacing: tokens per second and delay before the first token.
 PLAYGROUND_SIM_TOKENS_PER_SECOND = env_float("PLAYGROUND_SIM_TOKENS_PER_SECOND", 40.0)
 PLAYGROUND_SIM_FIRST_TOKEN_DELAY = env_float("PLAYGROUND_SIM_FIRST_TOKEN_DELAY", 0.3)
