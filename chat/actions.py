@@ -13,7 +13,7 @@ import uuid
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from chat import generation, history, params
+from chat import generation, history, params, providers
 from chat.generation import Choice, Generation
 from chat.models import Conversation, Message, title_from_prompt
 from chat.providers import Provider
@@ -62,14 +62,27 @@ async def regenerate(
     """A new batch of answers to the same prompt: with `settings`, or exactly as before."""
     tree = await load_tree(conversation)
     user = tree.nodes[answer.parent_id]
-    earlier = tree.path(user.parent_id) if user.parent_id else []
-    messages = history.api_messages(conversation.system_prompt, earlier, user.content)
     if settings is None:  # run again exactly: the very parameters sent the first time
-        body = {**answer.request_params, "messages": messages}
+        body = exact_body(conversation, tree, answer)
     else:
         conversation.settings = settings
-        body = params.build_body(settings, messages)
+        body = params.build_body(settings, _prompt_messages(conversation, tree, answer))
     return await _answer(conversation, user, body, provider)
+
+
+def exact_body(conversation: Conversation, tree: Tree, answer: Message) -> dict:
+    """The request that produced `answer`: the very parameters sent, and the messages of
+    the path up to its prompt. "Run again" sends it; "View code" shows it.
+
+    The system prompt is the conversation's own, which is not kept per message.
+    """
+    return {**answer.request_params, "messages": _prompt_messages(conversation, tree, answer)}
+
+
+def _prompt_messages(conversation: Conversation, tree: Tree, answer: Message) -> list[dict]:
+    user = tree.nodes[answer.parent_id]
+    earlier = tree.path(user.parent_id) if user.parent_id else []
+    return history.api_messages(conversation.system_prompt, earlier, user.content)
 
 
 async def continue_answer(
@@ -163,5 +176,22 @@ async def _start(
         generation.conversation_group(conversation.pk),
         {"type": "gen.started", "message_ids": [*announce, *run.message_ids()]},
     )
-    generation.start(run)
+    # A person's provider is checked now, not only when saved: its name may resolve
+    # elsewhere today. A refused request never connects; its answers say why.
+    refusal = await providers.refusal(provider)
+    if refusal:
+        await _refuse(run, refusal)
+    else:
+        generation.start(run)
     return run
+
+
+async def _refuse(run: Generation, reason: str) -> None:
+    now = timezone.now()
+    await Message.objects.filter(pk__in=run.message_ids()).aupdate(
+        status=Message.Status.ERROR, error=reason, finished_at=now, updated_at=now
+    )
+    await get_channel_layer().group_send(
+        generation.conversation_group(run.conversation_id),
+        {"type": "gen.done", "message_ids": run.message_ids()},
+    )

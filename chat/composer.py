@@ -20,6 +20,9 @@ class Submission:
     system_prompt: str
     settings: dict
     errors: dict[str, str] = field(default_factory=dict)
+    # The Provider select: "" (the server's default), "simulator" or a provider's id;
+    # whose provider it is, is checked by the caller (chat.providers.chosen).
+    provider: str = ""
 
 
 def read_submission(data: Mapping[str, object]) -> Submission:
@@ -44,7 +47,13 @@ def read_submission(data: Mapping[str, object]) -> Submission:
         errors["system_prompt"] = (
             f"The system prompt is too long (at most {MAX_SYSTEM_PROMPT_CHARS:,} characters)."
         )
-    return Submission(prompt, system_prompt, settings, errors)
+    provider = str(values.get("provider") or "")
+    if provider == "simulator":
+        settings["provider"] = provider  # kept with the panel's values; see providers.py
+    elif provider and not (provider.isascii() and provider.isdigit() and len(provider) < 19):
+        errors["provider"] = "Choose a provider from the list."
+        provider = ""
+    return Submission(prompt, system_prompt, settings, errors, provider)
 
 
 def _single(value: object) -> object:

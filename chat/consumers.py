@@ -110,7 +110,7 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         await handler(self, conversation, message, content)
 
     async def _send(self, conversation: Conversation, _message, content: dict) -> None:
-        submission = await self._valid_submission(content)
+        submission = await self._valid_submission(conversation, content)
         if submission is None:
             return
         conversation.system_prompt = submission.system_prompt
@@ -129,7 +129,9 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
             await self._show_errors({"prompt": "Only your own prompts can be edited."})
             return
         text = content.get(f"edit-{message.pk}")
-        submission = await self._valid_submission({**content, "prompt": text}, f"edit-{message.pk}")
+        submission = await self._valid_submission(
+            conversation, {**content, "prompt": text}, f"edit-{message.pk}"
+        )
         if submission is None:
             return
         parent = await Message.objects.filter(pk=message.parent_id).afirst()
@@ -145,7 +147,7 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
     async def _regenerate(
         self, conversation: Conversation, message: Message, content: dict
     ) -> None:
-        submission = await self._valid_submission({**content, "prompt": "-"})
+        submission = await self._valid_submission(conversation, {**content, "prompt": "-"})
         if submission is None or not await self._is_answer(message):
             return
         await actions.regenerate(
@@ -175,17 +177,23 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         ("switch", True): _switch,
     }
 
-    async def _valid_submission(self, content: dict, prompt_field: str = "prompt"):
-        """The form read and checked; None (with messages shown) when it cannot go."""
+    async def _valid_submission(
+        self, conversation: Conversation, content: dict, prompt_field: str = "prompt"
+    ):
+        """The form read and checked; None (with messages shown) when it cannot go.
+        Points `conversation` (unsaved) at the provider chosen, which must be theirs."""
         submission = composer.read_submission(content)
         if "prompt" in submission.errors and prompt_field != "prompt":
             submission.errors[prompt_field] = submission.errors.pop("prompt")
+        own, refused = await providers.achosen(self.user, submission.provider)
+        if refused:
+            submission.errors["provider"] = refused
         if submission.errors:
             await self._show_errors(submission.errors)
             return None
-        conversation = await self._conversation()
-        if conversation is None or not await self._idle(conversation):
+        if await self._conversation() is None or not await self._idle(conversation):
             return None
+        conversation.provider = own
         return submission
 
     async def _idle(self, conversation: Conversation) -> bool:
@@ -212,7 +220,7 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
 
     async def _show_errors(self, errors: dict[str, str], advice: list[str] | None = None) -> None:
         """Every field's message slot is rewritten, so fixed fields lose their message."""
-        names = [*params.PARAMS, "prompt", "system_prompt"]
+        names = [*params.PARAMS, "prompt", "system_prompt", "provider"]
         names += [name for name in errors if name not in names]
         parts = [
             _partial(f"#error-{name}", "innerHTML", escape(errors.get(name, ""))) for name in names
@@ -255,8 +263,12 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         await self.send_json({"event": "streaming", "active": still_streaming})
 
     async def _conversation(self) -> Conversation | None:
+        # With its provider: providers.for_conversation reads it without a query.
         return (
-            await Conversation.objects.owned_by(self.user).filter(pk=self.conversation_id).afirst()
+            await Conversation.objects.owned_by(self.user)
+            .select_related("provider")
+            .filter(pk=self.conversation_id)
+            .afirst()
         )
 
 

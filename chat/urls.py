@@ -1,6 +1,15 @@
 from django.urls import path
 
-from chat import compare_views, history_views, share_views, transfer_views, views
+from chat import (
+    code_views,
+    compare_views,
+    history_views,
+    prompt_views,
+    provider_views,
+    share_views,
+    transfer_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="chat-home"),
@@ -29,7 +38,26 @@ urlpatterns = [
     path("c/<int:pk>/export.md", transfer_views.export_markdown, name="chat-export-md"),
     path("c/import/", transfer_views.import_conversation, name="chat-import"),
     # -- saved prompts (chat/prompt_views.py) --
+    path("c/<int:pk>/save-prompt/", prompt_views.save_prompt, name="chat-save-prompt"),
+    path("prompts/", prompt_views.prompt_library, name="chat-prompts"),
+    path("prompts/<int:pk>/", prompt_views.prompt_page, name="chat-prompt"),
+    path("prompts/<int:pk>/run/", prompt_views.run_prompt, name="chat-prompt-run"),
+    path("prompts/<int:pk>/restore/", prompt_views.restore_version, name="chat-prompt-restore"),
+    path(
+        "prompts/<int:pk>/duplicate/", prompt_views.duplicate_prompt, name="chat-prompt-duplicate"
+    ),
+    path("prompts/<int:pk>/delete/", prompt_views.delete_prompt, name="chat-prompt-delete"),
+    path("prompts/<int:pk>/share/", prompt_views.share_prompt, name="chat-prompt-share"),
+    path(
+        "prompt-shares/<str:token>/revoke/",
+        prompt_views.revoke_prompt_share,
+        name="chat-prompt-share-revoke",
+    ),
+    path("p/<str:token>/", prompt_views.shared_prompt, name="chat-prompt-shared"),
+    path("p/<str:token>/copy/", prompt_views.copy_shared_prompt, name="chat-prompt-shared-copy"),
     # -- view code (chat/code_views.py) --
+    path("c/<int:pk>/code/", code_views.next_send_code, name="chat-code"),
+    path("c/<int:pk>/m/<int:message_pk>/code/", code_views.message_code, name="chat-message-code"),
     # -- providers and keys (chat/provider_views.py) --
     # -- compare (chat/compare_views.py) --
     path("compare/", compare_views.new_comparison, name="chat-compare-new"),
@@ -55,4 +83,8 @@ urlpatterns = [
     path("cs/<str:token>/", compare_views.shared_comparison, name="chat-compare-shared"),
     # Only its URL is reversed here; the websocket itself is routed in chat/routing.py.
     path("ws/compare/<int:pk>/", compare_views.websocket_only, name="ws-compare"),
+    path("providers/", provider_views.provider_list, name="chat-providers"),
+    path("providers/models/", provider_views.provider_models, name="chat-provider-models"),
+    path("providers/<int:pk>/", provider_views.edit_provider, name="chat-provider"),
+    path("providers/<int:pk>/delete/", provider_views.delete_provider, name="chat-provider-delete"),
 ]

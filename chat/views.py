@@ -51,6 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
             owner=request.user,
             settings=latest.settings if latest else params.default_settings(),
             system_prompt=latest.system_prompt if latest else "",
+            provider_id=latest.provider_id if latest else None,
         )
     return redirect("chat-conversation", pk=conversation.pk)
 
@@ -75,6 +76,8 @@ def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
         "conversation": conversation,
         "turns": cards.turns(branches.steps(conversation)),
         "provider": provider,
+        "provider_options": providers.options(request.user, _server(request)),
+        "provider_choice": providers.choice_of(conversation),
         "panel": cards.panel(conversation.settings or params.default_settings(), models),
         "advice": params.advice(conversation.settings or params.default_settings()),
         "recent": history_views.listing(request.user, current=conversation.pk),
@@ -128,11 +131,15 @@ def send_prompt(request: HttpRequest, pk: int) -> HttpResponse:
         and conversation.messages.filter(status=Message.Status.STREAMING).exists()
     ):
         submission.errors["prompt"] = "An answer is still streaming: wait for it or press Stop."
+    own, refused = providers.chosen(request.user, submission.provider)
+    if refused:
+        submission.errors["provider"] = refused
     if submission.errors:
         for message in submission.errors.values():
             flash.error(request, message)
         return redirect("chat-conversation", pk=pk)
     conversation.system_prompt = submission.system_prompt
+    conversation.provider = own
     provider = providers.for_conversation(conversation, _server(request))
     async_to_sync(actions.send_prompt)(
         conversation, submission.prompt, submission.settings, provider, conversation.current_leaf

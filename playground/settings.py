@@ -6,6 +6,9 @@ loudly on a value they cannot read rather than guessing.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import os
 from pathlib import Path
 
@@ -226,3 +229,27 @@ PLAYGROUND_COMPARE_CONFIRM_REQUESTS = env_int("PLAYGROUND_COMPARE_CONFIRM_REQUES
 PLAYGROUND_SIM_TOKENS_PER_SECOND = env_float("PLAYGROUND_SIM_TOKENS_PER_SECOND", 40.0)
 PLAYGROUND_SIM_FIRST_TOKEN_DELAY = env_float("PLAYGROUND_SIM_FIRST_TOKEN_DELAY", 0.3)
 PLAYGROUND_SIM_RECORD = env_bool("PLAYGROUND_SIM_RECORD", False)
+# People's own providers (chat/provider_views.py). Their API keys are encrypted at rest
+# with these Fernet keys (chat/secrets.py): comma-separated, newest first. With DEBUG
+# and none set, one development key is derived from SECRET_KEY.
+PLAYGROUND_FERNET_KEYS = env_list("PLAYGROUND_FERNET_KEYS", [])
+if not PLAYGROUND_FERNET_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "PLAYGROUND_FERNET_KEYS must be set when DEBUG is off (make one with: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+        )
+    _derived = hashlib.sha256(b"playground-fernet-key:" + SECRET_KEY.encode()).digest()
+    PLAYGROUND_FERNET_KEYS = [base64.urlsafe_b64encode(_derived).decode()]
+for _key in PLAYGROUND_FERNET_KEYS:
+    try:
+        _valid = len(base64.urlsafe_b64decode(_key.encode())) == 32
+    except (binascii.Error, ValueError):
+        _valid = False
+    if not _valid:
+        raise ImproperlyConfigured(
+            "PLAYGROUND_FERNET_KEYS must hold Fernet keys (32 bytes in url-safe base64)"
+        )
+# Providers may point at loopback and private addresses (local model servers); off, a
+# provider's host must resolve to public addresses only (chat/netguard.py).
+PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS = env_bool("PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS", DEBUG)

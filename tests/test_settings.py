@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -55,7 +56,9 @@ def test_lists_are_comma_separated(monkeypatch):
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {
-        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "PLAYGROUND_FERNET_KEYS"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -76,6 +79,7 @@ def test_production_settings_pass_the_deploy_check():
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="playground.example",
+        PLAYGROUND_FERNET_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
