@@ -9,20 +9,18 @@ restoring and copying all add a version. Everything here is the owner's alone
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import ThreadSensitiveContext, async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from django import forms
 from django.contrib import messages as flash
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chat import actions, branches, generation, params, providers, variables, views
+from chat import actions, branches, params, providers, variables, views
 from chat.models import (
     Conversation,
     Message,
@@ -49,7 +47,6 @@ MAX_QUERY_WORDS = 8
 ROLE_LABELS = {"user": "User", "assistant": "Assistant"}
 _MAX_INT = 2**53  # larger numbers are not a version (and overflow SQLite)
 # Runs that outlive their request: asyncio keeps only weak references to tasks.
-_DETACHED: set[asyncio.Task] = set()
 
 
 class SaveForm(forms.Form):
@@ -408,53 +405,11 @@ def _start_run(
         leaf = _save_path(conversation, messages)
     if to_send is not None:
         provider = providers.for_conversation(conversation, views._server(request))
-        async_to_sync(_send_detached)(conversation, to_send["content"], settings, provider, leaf)
+        # generation.start cuts the generation loose from this request's context.
+        async_to_sync(actions.send_prompt)(
+            conversation, to_send["content"], settings, provider, leaf
+        )
     return conversation
-
-
-async def _send_detached(
-    conversation: Conversation,
-    prompt: str,
-    settings: dict,
-    provider: providers.Provider,
-    parent: Message | None,
-) -> None:
-    """actions.send_prompt, with the generation it starts cut loose from this request.
-
-    Started from the view's context, the generation would inherit asgiref's executor
-    for the view's thread (it lives in a context variable), which quits when the view
-    returns: the generation's first save would fail. So it starts in a fresh context
-    with a database thread of its own (ThreadSensitiveContext), kept until it ends.
-    Returns once the prompt is saved and the generation has started.
-    """
-    started = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(
-        _detached(started, conversation, prompt, settings, provider, parent),
-        context=contextvars.Context(),
-    )
-    _DETACHED.add(task)
-    task.add_done_callback(lambda done: _settle(done, started))
-    await started
-
-
-async def _detached(started: asyncio.Future, *args: Any) -> None:
-    async with ThreadSensitiveContext():
-        before = set(generation.RUNNING)
-        try:
-            await actions.send_prompt(*args)
-        except Exception as error:
-            started.set_exception(error)
-            return
-        started.set_result(None)
-        # Waiting for every generation started meanwhile (not only ours) is harmless.
-        await asyncio.gather(*(generation.RUNNING - before), return_exceptions=True)
-        await sync_to_async(connections.close_all)()  # this thread's, before it goes
-
-
-def _settle(task: asyncio.Task, started: asyncio.Future) -> None:
-    _DETACHED.discard(task)
-    if not started.done():  # cancelled before the prompt was saved
-        started.cancel()
 
 
 def _save_path(conversation: Conversation, messages: list[dict]) -> Message | None:

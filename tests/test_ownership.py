@@ -10,15 +10,41 @@ import pytest
 from django.urls import URLPattern, reverse
 
 from chat import urls
-from chat.models import Conversation, Message, ShareLink
+from chat.models import (
+    Comparison,
+    ComparisonShareLink,
+    Conversation,
+    Message,
+    PromptShareLink,
+    PromptVersion,
+    Provider,
+    SavedPrompt,
+    ShareLink,
+)
 
 pytestmark = pytest.mark.django_db
 
 # Public by design: a share link is readable by anyone who has it, and continuing it
 # copies into the reader's own account (tests/test_sharing.py covers both).
-PUBLIC = {"chat-shared", "chat-shared-continue"}
-# Answers the same to everybody: the websocket lives at this address (426 over HTTP).
-NOT_AN_OBJECT_VIEW = {"ws-conversation"}
+PUBLIC = {
+    "chat-shared",
+    "chat-shared-continue",
+    "chat-prompt-shared",
+    "chat-prompt-shared-copy",
+    "chat-compare-shared",
+}
+# Answers the same to everybody: the websockets live at these addresses (426 over HTTP).
+NOT_AN_OBJECT_VIEW = {"ws-conversation", "ws-compare"}
+# Which of Alice's objects a URL's pk or token names, by the URL name's prefix.
+OWNERS_OF_PK = (
+    ("chat-prompt", "prompt"),
+    ("chat-compare", "comparison"),
+    ("chat-provider", "provider"),
+)
+OWNERS_OF_TOKEN = (
+    ("chat-prompt-share", "prompt_token"),
+    ("chat-compare-share", "comparison_token"),
+)
 
 
 @pytest.fixture
@@ -39,7 +65,35 @@ def alices(django_user_model):
     conversation.current_leaf = answer
     conversation.save()
     link = ShareLink.objects.create(owner=alice, conversation=conversation, snapshot={"steps": []})
-    return {"pk": conversation.pk, "message_pk": answer.pk, "token": link.token}
+    prompt = SavedPrompt.objects.create(owner=alice, name="Alice's prompt")
+    version = PromptVersion.objects.create(prompt=prompt, number=1, system_prompt="secret")
+    prompt_link = PromptShareLink.objects.create(owner=alice, prompt=prompt, version=version)
+    comparison = Comparison.objects.create(owner=alice, title="Alice's comparison")
+    comparison_link = ComparisonShareLink.objects.create(
+        owner=alice, comparison=comparison, snapshot={}
+    )
+    provider = Provider.objects.create(owner=alice, name="Alice's", base_url="https://a.example/v1")
+    return {
+        "pk": conversation.pk,
+        "message_pk": answer.pk,
+        "token": link.token,
+        "prompt": prompt.pk,
+        "comparison": comparison.pk,
+        "provider": provider.pk,
+        "prompt_token": prompt_link.token,
+        "comparison_token": comparison_link.token,
+    }
+
+
+def _kwargs(pattern: URLPattern, objects: dict) -> dict:
+    kwargs = {name: objects[name] for name in pattern.pattern.converters}
+    for prefix, key in OWNERS_OF_PK:
+        if pattern.name.startswith(prefix) and "pk" in kwargs:
+            kwargs["pk"] = objects[key]
+    for prefix, key in OWNERS_OF_TOKEN:
+        if pattern.name.startswith(prefix) and "token" in kwargs:
+            kwargs["token"] = objects[key]
+    return kwargs
 
 
 def _state() -> list:
@@ -47,6 +101,11 @@ def _state() -> list:
         list(Conversation.objects.values().order_by("pk")),
         list(Message.objects.values().order_by("pk")),
         list(ShareLink.objects.values().order_by("pk")),
+        list(SavedPrompt.objects.values().order_by("pk")),
+        list(PromptShareLink.objects.values().order_by("pk")),
+        list(Comparison.objects.values().order_by("pk")),
+        list(ComparisonShareLink.objects.values().order_by("pk")),
+        list(Provider.objects.values().order_by("pk")),
     ]
 
 
@@ -78,8 +137,7 @@ def test_someone_else_gets_404_and_changes_nothing(
 ):
     bob = django_user_model.objects.create_user("bob", password="pw-bob-123")
     client.force_login(bob)
-    kwargs = {name: alices[name] for name in pattern.pattern.converters}
-    url = reverse(pattern.name, kwargs=kwargs)
+    url = reverse(pattern.name, kwargs=_kwargs(pattern, alices))
     before = _state()
     headers = {"HX-Request": "true"} if htmx else {}
     data = {"title": "bob was here", "prompt": "hi", "include_reasoning": "on"}

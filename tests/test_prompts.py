@@ -3,7 +3,6 @@ with variables, the library (search, tags, duplicate, delete), share links and c
 
 from __future__ import annotations
 
-import asyncio
 import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -14,7 +13,6 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
 
-from chat import prompt_views
 from chat.models import Conversation, Message, PromptShareLink, PromptVersion, SavedPrompt
 from tests.sockets import recorded, wait_generations
 
@@ -374,7 +372,6 @@ async def test_a_run_sends_the_substituted_last_message_and_streams(
         f"/prompts/{prompt.pk}/run/", {f"var-{k}": v for k, v in VALUES.items()}
     )
     await wait_generations()
-    await asyncio.gather(*prompt_views._DETACHED)  # its database thread closed too
     run = await Conversation.objects.exclude(pk=conversation.pk).aget()
     assert response.status_code == 302 and response.url == f"/c/{run.pk}/"
     sent_last = "Now for kids, and keep {{literal}} as it is."
