@@ -72,6 +72,7 @@ def fork(conversation: Conversation, upto: Message, owner) -> Conversation:
         title=f"Fork of {conversation.display_title}"[:200],
         system_prompt=conversation.system_prompt,
         settings=conversation.settings,
+        provider=conversation.provider,
         started_at=conversation.started_at,
         forked_from=conversation,
     )

@@ -39,6 +39,12 @@ def next_send_code(request: HttpRequest, pk: int) -> HttpResponse:
         data["prompt"] = PLACEHOLDER_PROMPT
     submission = composer.read_submission(data)
     context = {"conversation": conversation, "answer": None, "placeholder": placeholder}
+    # The provider chosen in the panel, as the send would use it (nothing is saved here).
+    own, refused = providers.chosen(request.user, submission.provider)
+    if refused:
+        submission.errors["provider"] = refused
+    conversation.provider = own
+    conversation.settings = submission.settings
     if submission.errors:
         return _render(request, {**context, "errors": list(submission.errors.values())}, status=400)
     # As the socket's send: after the current leaf, or from the start when there is none.

@@ -248,3 +248,15 @@ def test_a_message_of_another_conversation_cannot_be_forked_through_ones_own(
     theirs = Conversation.objects.create(owner=bob)
     foreign = Message.objects.create(conversation=theirs, role="user", content="secret")
     assert alice_client.post(f"/c/{started.pk}/fork/{foreign.pk}/").status_code == 404
+
+
+def test_a_fork_keeps_the_provider(alice_client, alice, started):
+    from chat.models import Provider
+
+    started.provider = Provider.objects.create(
+        owner=alice, name="Mine", base_url="https://m.example/v1"
+    )
+    started.save()
+    answer = started.messages.get(role="assistant")
+    alice_client.post(f"/c/{started.pk}/fork/{answer.pk}/")
+    assert Conversation.objects.exclude(pk=started.pk).get().provider == started.provider

@@ -339,3 +339,21 @@ def test_signed_out_wrong_methods_and_deleted_conversations(client, alice_client
     alice_client.logout()
     assert alice_client.get(code_url(answer)).status_code == 302
     assert alice_client.post(post, {"prompt": "Hi"}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_next_sends_code_follows_the_provider_chosen_in_the_panel(
+    alice_client, alice, bob, conversation
+):
+    from chat.models import Provider
+
+    own = Provider.objects.create(owner=alice, name="Mine", base_url="https://models.example/v1")
+    theirs = Provider.objects.create(owner=bob, name="Bob's", base_url="https://bob.example/v1")
+    url = reverse("chat-code", args=[conversation.pk])
+    data = {"prompt": "Hi", "model": "kimi-k2-thinking", "provider": str(own.pk)}
+    html = alice_client.post(url, data).content.decode()
+    assert "https://models.example/v1/chat/completions" in html
+    refused = alice_client.post(url, {**data, "provider": str(theirs.pk)})
+    assert refused.status_code == 400 and "bob.example" not in refused.content.decode()
+    conversation.refresh_from_db()
+    assert conversation.provider_id is None  # showing code saves nothing
