@@ -43,7 +43,8 @@ class Column:
     @classmethod
     def from_settings(cls, settings: Mapping[str, object]) -> Column:
         typed = {**params.default_settings(), **settings}
-        return cls(typed, dict(params.form_values(typed)))
+        values = {**params.form_values(typed), "provider": str(typed.get("provider") or "")}
+        return cls(typed, values)
 
 
 @dataclass
@@ -166,7 +167,9 @@ def apply_sweep(builder: Builder) -> dict[str, str]:
     columns, errors = compare.expand_sweep(base, axes)
     if errors:
         return _sweep_errors(errors, rows)
-    builder.columns = [Column.from_settings(settings) for settings in columns]
+    # The grid keeps column 1's provider (not a request parameter, so not swept).
+    upstream = {"provider": base["provider"]} if base.get("provider") else {}
+    builder.columns = [Column.from_settings({**settings, **upstream}) for settings in columns]
     return {}
 
 
@@ -202,6 +205,12 @@ def _read_column(data: Mapping[str, object], index: int) -> Column:
     # An unchecked checkbox sends nothing: the form always has the field, so absent is off.
     values.setdefault("stream", "false")
     settings, errors = params.parse_form(values)
+    # The Provider select: "" (the server's default), "simulator" or a provider id; the
+    # view checks that an id is the person's own.
+    choice = _text(data.get(prefix + "provider")).strip()
+    values["provider"] = choice
+    if choice:
+        settings["provider"] = choice
     return Column(settings, values, errors)
 
 

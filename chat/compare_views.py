@@ -95,10 +95,14 @@ def _run(
             f"This run makes {pending} requests, more than {limit}: "
             f"tick “Run {pending} requests” to confirm."
         )
+    for number, column in enumerate(builder.columns, start=1):
+        _, refused = providers.chosen(request.user, column.values.get("provider", ""))
+        if refused:
+            errors[f"column-{number - 1}-provider"] = f"Column {number}: {refused}"
     if errors:
         return _builder_page(request, builder, errors, source, status=400)
     comparison = comparisons.create(request.user, builder, source)
-    async_to_sync(comparisons.start)(comparison, _provider(request))
+    async_to_sync(comparisons.start)(comparison, _provider_for(request))
     return _go(request, reverse("chat-compare", args=[comparison.pk]))
 
 
@@ -127,6 +131,12 @@ def _builder_context(
     estimate = compare.estimate(columns, builder.repeats or 1)
     limit = settings.PLAYGROUND_COMPARE_CONFIRM_REQUESTS
     diffs = compare.differences(columns)
+    # The Provider is not a request parameter, so compare.differences does not see it.
+    options = dict(providers.options(request.user, _server(request)))
+    choices = [column.values.get("provider", "") for column in builder.columns]
+    for index, choice in enumerate(choices[1:], start=1):
+        if choice != choices[0]:
+            diffs[index] = [("Provider", options.get(choice, choice)), *diffs[index]]
     editors = [
         {
             "index": index,
@@ -134,6 +144,8 @@ def _builder_context(
             "prefix": f"column-{index}-",
             "differences": diffs[index],
             "fields": cards.panel(column.settings, models, column.errors, raw=column.values),
+            "provider_choice": column.values.get("provider", ""),
+            "provider_error": errors.get(f"column-{index}-provider", ""),
             "open": index == 0 or bool(column.errors),
         }
         for index, column in enumerate(builder.columns)
@@ -153,6 +165,7 @@ def _builder_context(
         "error_list": list(dict.fromkeys(errors.values())),
         "source": source,
         "provider": provider,
+        "provider_options": list(options.items()),
         "sweepable": SWEEPABLE,
         "max_columns": compare.MAX_COLUMNS,
         "max_repeats": compare.MAX_REPEATS,
@@ -242,7 +255,7 @@ def stop_comparison(request: HttpRequest, pk: int) -> HttpResponse:
 def run_again(request: HttpRequest, pk: int) -> HttpResponse:
     """A new comparison with the same prompt and settings, started at once."""
     comparison = comparisons.copy(_owned(request, pk))
-    async_to_sync(comparisons.start)(comparison, _provider(request))
+    async_to_sync(comparisons.start)(comparison, _provider_for(request))
     return _go(request, reverse("chat-compare", args=[comparison.pk]))
 
 
@@ -382,9 +395,16 @@ def _owned(request: HttpRequest, pk: int) -> Comparison:
 
 
 def _provider(request: HttpRequest) -> providers.Provider:
-    # A comparison's columns all talk to the server's upstream (per-person providers
-    # are not chosen per column yet).
+    """The server's upstream: what a column without a Provider choice talks to."""
     return providers.configured(_server(request))
+
+
+def _provider_for(request: HttpRequest):
+    """Each column's upstream, from its Provider select (checked to be the person's)."""
+    server = _server(request)
+    return lambda column: providers.for_choice(
+        request.user, str(column.get("provider") or ""), server
+    )
 
 
 def _is_htmx(request: HttpRequest) -> bool:

@@ -20,6 +20,7 @@ import asyncio
 import contextvars
 import uuid
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from chat import branches, cards, compare, compare_form, exports, generation, params
+from chat import branches, cards, compare, compare_form, exports, generation, params, providers
 from chat.generation import Choice, Generation
 from chat.models import (
     Comparison,
@@ -150,17 +151,20 @@ class _Request:
 
     body: dict
     choices: dict[int, int]
+    provider: Provider
 
 
-async def start(comparison: Comparison, provider: Provider) -> asyncio.Task:
+async def start(comparison: Comparison, provider_for: Callable[[dict], Provider]) -> asyncio.Task:
     """Queue every request of the comparison and start as many as the cap allows.
 
-    Requests are queued repeat by repeat, so each column gets its first answer early.
+    `provider_for` names the upstream of a column from its settings (its Provider
+    select). Requests are queued repeat by repeat, so each column gets its first
+    answer early.
     """
-    requests = await database_sync_to_async(_create_run)(comparison, provider)
+    requests = await database_sync_to_async(_create_run)(comparison, provider_for)
     # A fresh context, as for a generation (see generation.start): Run is a sync view.
     task = asyncio.get_running_loop().create_task(
-        _drain(comparison.conversation_id, comparison.owner_id, requests, provider),
+        _drain(comparison.conversation_id, comparison.owner_id, requests),
         context=contextvars.Context(),
     )
     generation.RUNNING.add(task)  # a strong reference, and tests can wait for it
@@ -169,7 +173,7 @@ async def start(comparison: Comparison, provider: Provider) -> asyncio.Task:
 
 
 @transaction.atomic
-def _create_run(comparison: Comparison, provider: Provider) -> list[_Request]:
+def _create_run(comparison: Comparison, provider_for: Callable[[dict], Provider]) -> list[_Request]:
     now = timezone.now()
     hidden = Conversation.objects.create(
         owner_id=comparison.owner_id,
@@ -194,10 +198,13 @@ def _create_run(comparison: Comparison, provider: Provider) -> list[_Request]:
         api_messages.append({"role": "system", "content": comparison.system_prompt})
     api_messages += [{"role": m["role"], "content": m["content"]} for m in comparison.messages]
     requests = []
+    upstreams = [provider_for(column_settings) for column_settings in comparison.columns]
     for repeat in range(comparison.repeats):
         for column, column_settings in enumerate(comparison.columns):
             body = params.build_body(column_settings, api_messages)
-            requests.append(_queue(comparison, hidden, parent, body, provider, column, repeat))
+            requests.append(
+                _queue(comparison, hidden, parent, body, upstreams[column], column, repeat)
+            )
     hidden.current_leaf = parent
     hidden.save(update_fields=["current_leaf", "updated_at"])
     comparison.conversation = hidden
@@ -225,7 +232,7 @@ def _queue(comparison, hidden, parent, body, provider, column: int, repeat: int)
             comparison=comparison, column=column, repeat=repeat, choice=index, message=message
         )
         choices[index] = message.pk
-    return _Request(body, choices)
+    return _Request(body, choices, provider)
 
 
 def _gate(user_id: int) -> asyncio.Semaphore:
@@ -235,9 +242,7 @@ def _gate(user_id: int) -> asyncio.Semaphore:
     return gates.setdefault((user_id, cap), asyncio.Semaphore(cap))
 
 
-async def _drain(
-    conversation_id: int, user_id: int, requests: list[_Request], provider: Provider
-) -> None:
+async def _drain(conversation_id: int, user_id: int, requests: list[_Request]) -> None:
     """Start each request when the person has a free slot, unless it was stopped."""
     gate = _gate(user_id)
     started: list[Generation] = []
@@ -253,7 +258,7 @@ async def _drain(
         for request in requests:
             await gate.acquire()
             try:
-                run = await _start_if_queued(conversation_id, request, provider)
+                run = await _start_if_queued(conversation_id, request)
             except BaseException:
                 gate.release()
                 raise
@@ -284,16 +289,27 @@ async def _relay_stops(layer, control: str, started: list[Generation]) -> None:
                 run.stop()
 
 
-async def _start_if_queued(
-    conversation_id: int, request: _Request, provider: Provider
-) -> Generation | None:
-    """The request's generation, announced to the pages, if it was still queued."""
+async def _start_if_queued(conversation_id: int, request: _Request) -> Generation | None:
+    """The request's generation, announced to the pages, if it was still queued (and
+    its provider may still be asked: a person's host is checked again now)."""
     now = timezone.now()
+    provider = request.provider
     claimed = await Message.objects.filter(
         pk__in=list(request.choices.values()), status=Message.Status.QUEUED
     ).aupdate(status=Message.Status.STREAMING, sent_at=now, updated_at=now)
     if not claimed:
         return None  # stopped while it waited
+    reason = await providers.refusal(provider)
+    if reason:
+        ids = list(request.choices.values())
+        await Message.objects.filter(pk__in=ids).aupdate(
+            status=Message.Status.ERROR, error=reason, finished_at=now, updated_at=now
+        )
+        await get_channel_layer().group_send(
+            generation.conversation_group(conversation_id),
+            {"type": "gen.done", "message_ids": ids},
+        )
+        return None
     run = Generation(
         conversation_id,
         {index: Choice(pk) for index, pk in request.choices.items()},

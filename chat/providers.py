@@ -168,3 +168,12 @@ def chosen(owner, choice: str) -> tuple[ProviderRow | None, str | None]:
 
 
 achosen = sync_to_async(chosen)
+
+
+def for_choice(owner, choice: str, server: tuple[str, int | None] | list | None) -> Provider:
+    """The upstream a Provider-select value names for `owner` ("" is the server's default,
+    "simulator", or one of the owner's own provider ids; anything else: the default)."""
+    if choice == SIMULATOR_CHOICE:
+        return Provider(SIMULATOR_NAME, simulator_base(server), is_simulator=True)
+    row, _ = chosen(owner, choice)
+    return personal(row) if row is not None else configured(server)

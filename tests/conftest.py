@@ -30,6 +30,17 @@ def _simulator_application():
 
 
 def _playground_application():
+    # Runs in the forked server. Executor threads of this process's parent do not exist
+    # here (asgiref's single-thread executor would wait for them forever), and channel
+    # layers made by earlier async tests belong to their closed event loops.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import SyncToAsync
+    from channels import layers
+
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+    layers.channel_layers.backends.clear()
+
     from playground.asgi import application
 
     return application

@@ -279,7 +279,7 @@ def alices_comparison(alice):
         columns=[{"model": "kimi-k2-thinking", "temperature": t} for t in (0.0, 1.0)],
     )
     provider = Provider("Built-in simulator", "http://127.0.0.1:1/v1", is_simulator=True)
-    comparisons._create_run(comparison, provider)
+    comparisons._create_run(comparison, lambda column: provider)
     Message.objects.filter(status="queued").update(status="complete", content="secret answer")
     link = comparison.share_links.create(owner=alice, snapshot={"columns": []})
     message_pk = ComparisonRun.objects.filter(comparison=comparison).first().message_id
@@ -353,3 +353,42 @@ async def _results(comparison):
     from asgiref.sync import sync_to_async
 
     return await sync_to_async(comparisons.results)(comparison)
+
+
+async def test_each_column_talks_to_its_own_provider(
+    alice_async, alice, bob, settings, simulator_url
+):
+    settings.PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS = True  # the simulator is on loopback
+    from chat.models import Provider as ProviderRow
+
+    mine = await ProviderRow.objects.acreate(owner=alice, name="Mine", base_url=simulator_url)
+    columns = [{"temperature": "0.5"}, {"temperature": "0.5", "provider": str(mine.pk)}]
+    comparison = await run_comparison(alice_async, builder_data("Why tides?", columns))
+    await wait_all_runs()
+    first, second = await answers_of(comparison)
+    assert first.upstream != "Mine" and second.upstream == "Mine"
+    assert first.status == second.status == "complete"
+    assert len(recorded(simulator_url)) == 2
+
+
+async def test_someone_elses_provider_in_a_column_is_refused(alice_async, bob, simulator_url):
+    from chat.models import Provider as ProviderRow
+
+    theirs = await ProviderRow.objects.acreate(owner=bob, name="Bob's", base_url=simulator_url)
+    data = builder_data("Why tides?", [{"provider": str(theirs.pk)}])
+    response = await alice_async.post(reverse("chat-compare-new"), data)
+    assert response.status_code == 400
+    assert "Column 1: That provider is not one of yours" in response.content.decode()
+    assert await Comparison.objects.acount() == 0
+    assert recorded(simulator_url) == []
+
+
+async def test_a_column_on_another_provider_says_so_at_its_top(alice_async, alice, simulator_url):
+    from chat.models import Provider as ProviderRow
+
+    mine = await ProviderRow.objects.acreate(owner=alice, name="Mine", base_url=simulator_url)
+    columns = [{"temperature": "0.5"}, {"temperature": "0.5", "provider": str(mine.pk)}]
+    response = await alice_async.post(reverse("chat-compare-new"), builder_data("", columns))
+    html = response.content.decode()
+    differences = html.split('id="column-differences-2"')[1].split("</ul>")[0]
+    assert "Provider" in differences and "Mine" in differences

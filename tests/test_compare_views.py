@@ -58,7 +58,8 @@ def finished(alice):
         sweep={"params": [{"name": "temperature", "values": "0, 1"}]},
         repeats=2,
     )
-    comparisons._create_run(comparison, Provider(UPSTREAM, f"https://{UPSTREAM}/v1", False))
+    upstream = Provider(UPSTREAM, f"https://{UPSTREAM}/v1", False)
+    comparisons._create_run(comparison, lambda column: upstream)
     sent = timezone.now() - timedelta(seconds=5)
     for run in ComparisonRun.objects.filter(comparison=comparison).select_related("message"):
         words = "The moon pulls the sea" if run.column == 0 else "The moon tugs the oceans"
