@@ -153,6 +153,8 @@ def test_the_public_page_needs_no_login_and_shows_the_path_with_figures(
     assert "Max tokens" in html and "64" in html  # parameters sent
     assert "Completion tokens" in html and "Total time" in html  # metrics
     assert "Sign in to continue" in html and "Continue in my playground" not in html
+    targets = re.findall(r'data-copy-message="#([\w-]+)"', html)
+    assert targets and all(f'id="{t}"' in html for t in targets)  # each Copy has its answer
 
 
 def test_the_public_page_sends_privacy_headers_and_robots_meta(alice_client, client, conversation):
