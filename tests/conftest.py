@@ -23,6 +23,17 @@ def pytest_configure(config):
     settings.PLAYGROUND_SIM_RECORD = True
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test runs in its own event loop; a Redis channel layer keeps locks bound to
+    the loop that made it, so no test may reuse another's layer."""
+    from channels import layers
+
+    layers.channel_layers.backends.clear()
+    yield
+    layers.channel_layers.backends.clear()
+
+
 def _simulator_application():
     from chat import simulator
 
