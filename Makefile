@@ -42,9 +42,12 @@ chromium:
 test: $(VENV)/.installed-test chromium
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The same checks run in CI (.ci/run) and before each commit (.pre-commit-config.yaml).
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 fmt: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix .

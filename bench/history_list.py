@@ -96,7 +96,7 @@ def _median_ms(call, runs: int) -> float:
 def _plan(user, words: list[str]) -> list[str]:
     from django.db import connection
 
-    from chat.history_views import CONVERSATIONS_PER_PAGE, _conversations
+    from chat.conversations.listing import CONVERSATIONS_PER_PAGE, _conversations
 
     query = _conversations(user, words)[:CONVERSATIONS_PER_PAGE]
     sql, params = query.query.sql_with_params()
@@ -130,7 +130,7 @@ def main() -> None:
             f"2 messages each, filled in {time.perf_counter() - started:.1f} s; "
             f"median of {args.runs} runs per figure"
         )
-        from chat.history_views import listing
+        from chat.conversations.listing import listing
 
         client = Client()
         client.force_login(user)

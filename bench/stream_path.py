@@ -84,8 +84,8 @@ def main() -> None:
         from django.contrib.auth import get_user_model
         from django.test import Client
 
-        from chat import simulator
         from chat.models import Conversation
+        from chat.simulator import app as simulator
         from playground.asgi import application
 
         server = DaphneProcess(

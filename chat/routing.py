@@ -1,6 +1,7 @@
 from django.urls import path
 
-from chat.consumers import ComparisonConsumer, ConversationConsumer
+from chat.compare.consumer import ComparisonConsumer
+from chat.conversations.consumer import ConversationConsumer
 
 websocket_urlpatterns = [
     path("ws/c/<int:pk>/", ConversationConsumer.as_asgi()),

@@ -15,8 +15,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from chat import simulator  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from chat.simulator import app as simulator  # noqa: E402
 
 SIMULATOR_PREFIX = "/sim"
 

@@ -10,12 +10,20 @@ import base64
 import binascii
 import hashlib
 import os
+import sysconfig
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# templates/ and static/: beside the packages in a checkout, under the prefix's
+# share/ once installed from a wheel (see [tool.setuptools.data-files]).
+ASSETS_DIR = (
+    BASE_DIR
+    if (BASE_DIR / "templates").is_dir()
+    else Path(sysconfig.get_path("data")) / "share" / "reasoning-playground"
+)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -111,7 +119,7 @@ ASGI_APPLICATION = "playground.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [ASSETS_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -173,7 +181,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [ASSETS_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Development serves files straight from static/; production from collectstatic's output.
 SERVESTATIC_USE_FINDERS = DEBUG

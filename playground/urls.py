@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from chat import views as chat_views
+from chat.accounts import views as account_views
 
 urlpatterns = [
-    path("accounts/signup/", chat_views.signup, name="signup"),
+    path("accounts/signup/", account_views.signup, name="signup"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -35,7 +35,7 @@ def fresh_channel_layer():
 
 
 def _simulator_application():
-    from chat import simulator
+    from chat.simulator import app as simulator
 
     return simulator.make_app(tokens_per_second=2000, first_token_delay=0, record=True)
 

@@ -13,7 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 from django.test import Client
 
-from chat import generation
+from chat.conversations import generation
 from chat.models import Conversation
 from playground.asgi import application
 

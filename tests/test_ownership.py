@@ -7,7 +7,7 @@ the 405 that anyone gets for that method), and nothing of Alice's changes.
 from __future__ import annotations
 
 import pytest
-from django.urls import URLPattern, reverse
+from django.urls import URLPattern, URLResolver, reverse
 
 from chat import urls
 from chat.models import (
@@ -109,10 +109,18 @@ def _state() -> list:
     ]
 
 
+def _flattened(patterns) -> list[URLPattern]:
+    """Every URL of the app: chat/urls.py includes each feature's list."""
+    flat = []
+    for p in patterns:
+        flat += _flattened(p.url_patterns) if isinstance(p, URLResolver) else [p]
+    return flat
+
+
 def _object_urls() -> list[URLPattern]:
     return [
         p
-        for p in urls.urlpatterns
+        for p in _flattened(urls.urlpatterns)
         if set(p.pattern.converters) & {"pk", "message_pk", "token"}
         and p.name not in PUBLIC | NOT_AN_OBJECT_VIEW
     ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from chat import params, rendering
+from chat.api import params
+from chat.conversations import rendering
 
 register = template.Library()
 

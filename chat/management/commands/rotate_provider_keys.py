@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from chat import secrets
 from chat.models import Provider
+from chat.providers import secrets
 
 
 class Command(BaseCommand):

@@ -1,0 +1,105 @@
+"""A comparison's socket: every run's stream, "Stop all" and a column's "Stop"."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.template.loader import render_to_string
+
+from chat.compare import runs
+from chat.conversations import generation
+from chat.conversations.forwarding import StreamForwarding, partial
+from chat.models import Comparison, Message
+
+COMPARE_PAGE = "compare/comparison.html"
+
+
+class ComparisonConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
+    """A comparison page's socket: every run's stream, "Stop all" and a column's "Stop"."""
+
+    async def connect(self) -> None:
+        self.user = self.scope["user"]
+        self.comparison_id = int(self.scope["url_route"]["kwargs"]["pk"])
+        comparison = await self._comparison() if self.user.is_authenticated else None
+        if comparison is None or comparison.conversation_id is None:
+            await self.close()  # before accept: the handshake is refused
+            return
+        # The runs are generations of the comparison's hidden conversation.
+        self.conversation_id = comparison.conversation_id
+        self.group = generation.conversation_group(self.conversation_id)
+        self.shown: dict[int, list[int]] = {}
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._render(comparison, None)
+        await self._control({"type": "gen.sync"})
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: dict, **kwargs) -> None:
+        comparison = await self._comparison()
+        if comparison is None:
+            await self.close()
+            return
+        verb, _, column = str(content.get("action") or "").partition(":")
+        if verb == "stop":
+            await runs.stop(comparison, int(column) if column.isdigit() else None)
+
+    async def gen_started(self, event: dict) -> None:
+        await self._render(await self._comparison(), event["message_ids"])
+
+    async def gen_done(self, event: dict) -> None:
+        await self._render(await self._comparison(), event["message_ids"])
+
+    async def _render(self, comparison: Comparison | None, message_ids: list[int] | None) -> None:
+        """Re-render the runs that changed (all of them on connect), their columns' heads,
+        the summary and Stop all; streaming text shown is counted from what was saved."""
+        if comparison is None:
+            return
+        html, shown = await _render_comparison(comparison, message_ids)
+        if message_ids is None:
+            self.shown = shown
+        else:
+            for pk in message_ids:
+                self.shown.pop(pk, None)
+            self.shown.update(shown)
+        await self.send(text_data=html)
+
+    async def _comparison(self) -> Comparison | None:
+        return await Comparison.objects.owned_by(self.user).filter(pk=self.comparison_id).afirst()
+
+
+@database_sync_to_async
+def _render_comparison(
+    comparison: Comparison, message_ids: list[int] | None
+) -> tuple[str, dict[int, list[int]]]:
+    view = runs.results(comparison)
+    context = runs.page_context(comparison, view)
+    wanted = set(message_ids or [])
+    parts = []
+    if message_ids is None:
+        html = render_to_string(f"{COMPARE_PAGE}#columns", context)
+        parts.append(partial("#columns", "innerHTML", html))
+    for column in view.columns:
+        changed = [run for run in column.runs if run.message.pk in wanted]
+        if not changed:
+            continue
+        for run in changed:
+            html = render_to_string(f"{COMPARE_PAGE}#run-card", {**context, "run": run})
+            parts.append(partial(f"#message-{run.message.pk}", "outerHTML", html))
+        html = render_to_string(f"{COMPARE_PAGE}#column-head", {**context, "column": column})
+        parts.append(partial(f"#column-head-{column.number}", "outerHTML", html))
+    summary = render_to_string(f"{COMPARE_PAGE}#summary", context)
+    stop_all = render_to_string(f"{COMPARE_PAGE}#stop-all", context)
+    parts += [
+        partial("#summary", "innerHTML", summary),
+        partial("#stop-all", "outerHTML", stop_all),
+    ]
+    shown = {
+        run.message.pk: [len(run.message.reasoning), len(run.message.content)]
+        for run in view.runs
+        if run.message.status == Message.Status.STREAMING
+        and (message_ids is None or run.message.pk in wanted)
+    }
+    return "".join(parts), shown

@@ -1,0 +1,197 @@
+"""What a person can ask of a conversation: send a prompt, regenerate an answer,
+run it again exactly, continue a cut answer, edit an earlier prompt, switch branch.
+
+Shared by the websocket consumer and the plain-form view. Each action saves what
+it creates, moves the conversation's current leaf, tells every page watching
+(the channel layer's `gen.started` / `gen.path`) and starts the generation.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from chat.api import params
+from chat.conversations import generation
+from chat.conversations.generation import Choice, Generation
+from chat.conversations.tree import Tree, api_messages
+from chat.models import Conversation, Message, title_from_prompt
+from chat.providers import upstreams
+from chat.providers.upstreams import Provider
+
+CONTINUE_PROMPT = "Continue exactly where you stopped."
+
+
+async def load_tree(conversation: Conversation) -> Tree:
+    return Tree([m async for m in conversation.messages.order_by("id")])
+
+
+async def send_prompt(
+    conversation: Conversation,
+    prompt: str,
+    settings: dict,
+    provider: Provider,
+    parent: Message | None,
+) -> Generation:
+    """A new prompt after `parent` (the current leaf, or an edited prompt's parent)."""
+    tree = await load_tree(conversation)
+    earlier = tree.path(parent.pk) if parent is not None else []
+    user = await Message.objects.acreate(
+        conversation=conversation,
+        parent=parent,
+        role=Message.Role.USER,
+        content=prompt,
+        status=Message.Status.COMPLETE,
+        sent_at=timezone.now(),
+    )
+    if not conversation.title:
+        conversation.title = title_from_prompt(prompt)
+    conversation.settings = settings
+    body = params.build_body(settings, api_messages(conversation.system_prompt, earlier, prompt))
+    return await _answer(conversation, user, body, provider)
+
+
+async def regenerate(
+    conversation: Conversation,
+    answer: Message,
+    provider: Provider,
+    settings: dict | None,
+) -> Generation:
+    """A new batch of answers to the same prompt: with `settings`, or exactly as before."""
+    tree = await load_tree(conversation)
+    user = tree.nodes[answer.parent_id]
+    if settings is None:  # run again exactly: the very parameters sent the first time
+        body = exact_body(conversation, tree, answer)
+    else:
+        conversation.settings = settings
+        body = params.build_body(settings, _prompt_messages(conversation, tree, answer))
+    return await _answer(conversation, user, body, provider)
+
+
+def exact_body(conversation: Conversation, tree: Tree, answer: Message) -> dict:
+    """The request that produced `answer`: the very parameters sent, and the messages of
+    the path up to its prompt. "Run again" sends it; "View code" shows it.
+
+    The system prompt is the conversation's own, which is not kept per message.
+    """
+    return {**answer.request_params, "messages": _prompt_messages(conversation, tree, answer)}
+
+
+def _prompt_messages(conversation: Conversation, tree: Tree, answer: Message) -> list[dict]:
+    user = tree.nodes[answer.parent_id]
+    earlier = tree.path(user.parent_id) if user.parent_id else []
+    return api_messages(conversation.system_prompt, earlier, user.content)
+
+
+async def continue_answer(
+    conversation: Conversation, answer: Message, provider: Provider
+) -> Generation:
+    """Go on from where a stopped or cut answer ended, appending to the same answer.
+
+    Uses the API's partial mode (a last assistant message with partial: true),
+    which must not be mixed with json_object: JSON answers get a plain follow-up.
+    """
+    sent = dict(answer.request_params)
+    if (sent.get("response_format") or {}).get("type") == "json_object":
+        return await send_prompt(
+            conversation, CONTINUE_PROMPT, conversation.settings, provider, answer
+        )
+    tree = await load_tree(conversation)
+    user = tree.nodes[answer.parent_id]
+    earlier = tree.path(user.parent_id) if user.parent_id else []
+    messages = api_messages(conversation.system_prompt, earlier, user.content)
+    messages.append({"role": "assistant", "content": answer.content, "partial": True})
+    sent.pop("n", None)  # one answer goes on
+    body = {**sent, "messages": messages}
+    answer.status = Message.Status.STREAMING
+    answer.error = ""
+    answer.finish_reason = ""
+    answer.finished_at = None
+    await answer.asave(
+        update_fields=["status", "error", "finish_reason", "finished_at", "updated_at"]
+    )
+    choice = Choice(
+        answer.pk,
+        reasoning=answer.reasoning,
+        content=answer.content,
+        published_reasoning=len(answer.reasoning),
+        published_content=len(answer.content),
+    )
+    conversation.current_leaf = answer
+    await conversation.asave()
+    return await _start(conversation, {0: choice}, body, provider, [answer.pk])
+
+
+async def switch(conversation: Conversation, message: Message) -> None:
+    """Show another branch: the newest path through `message`."""
+    tree = await load_tree(conversation)
+    conversation.current_leaf = tree.newest_leaf(message.pk)
+    await conversation.asave(update_fields=["current_leaf", "updated_at"])
+    await get_channel_layer().group_send(
+        generation.conversation_group(conversation.pk), {"type": "gen.path"}
+    )
+
+
+async def _answer(
+    conversation: Conversation, user: Message, body: dict, provider: Provider
+) -> Generation:
+    now = timezone.now()
+    sent = {key: value for key, value in body.items() if key != "messages"}
+    batch = uuid.uuid4()
+    choices = {}
+    for index in range(body.get("n") or 1):
+        message = await Message.objects.acreate(
+            conversation=conversation,
+            parent=user,
+            role=Message.Role.ASSISTANT,
+            choice_index=index,
+            batch=batch,
+            model=body["model"],
+            request_params=sent,
+            status=Message.Status.STREAMING,
+            upstream=provider.name,
+            sent_at=now,
+        )
+        choices[index] = Choice(message.pk)
+        if index == 0:
+            conversation.current_leaf = message
+    conversation.started_at = conversation.started_at or now
+    await conversation.asave()
+    return await _start(conversation, choices, body, provider, [user.pk])
+
+
+async def _start(
+    conversation: Conversation,
+    choices: dict[int, Choice],
+    body: dict,
+    provider: Provider,
+    announce: list[int],
+) -> Generation:
+    run = Generation(
+        conversation.pk, choices, body, provider.base_url, provider.api_key, generation.timeouts()
+    )
+    await get_channel_layer().group_send(
+        generation.conversation_group(conversation.pk),
+        {"type": "gen.started", "message_ids": [*announce, *run.message_ids()]},
+    )
+    # A person's provider is checked now, not only when saved: its name may resolve
+    # elsewhere today. A refused request never connects; its answers say why.
+    refusal = await upstreams.refusal(provider)
+    if refusal:
+        await _refuse(run, refusal)
+    else:
+        generation.start(run)
+    return run
+
+
+async def _refuse(run: Generation, reason: str) -> None:
+    now = timezone.now()
+    await Message.objects.filter(pk__in=run.message_ids()).aupdate(
+        status=Message.Status.ERROR, error=reason, finished_at=now, updated_at=now
+    )
+    await get_channel_layer().group_send(
+        generation.conversation_group(run.conversation_id),
+        {"type": "gen.done", "message_ids": run.message_ids()},
+    )

@@ -1,0 +1,256 @@
+"""A conversation's socket: thin. It checks who asks, validates, starts or stops
+generations, and forwards their events as small HTML fragments."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.template.loader import render_to_string
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from chat.api import params
+from chat.conversations import actions, cards, composer, generation
+from chat.conversations.forwarding import StreamForwarding, partial
+from chat.models import Conversation, Message
+from chat.providers import upstreams
+
+PAGE = "conversations/conversation.html"
+
+
+class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.user = self.scope["user"]
+        self.conversation_id = int(self.scope["url_route"]["kwargs"]["pk"])
+        # Closing before accept refuses the handshake (HTTP 403).
+        if not self.user.is_authenticated or await self._conversation() is None:
+            await self.close()
+            return
+        self.group = generation.conversation_group(self.conversation_id)
+        # Per message: how many characters of reasoning and answer this page shows.
+        self.shown: dict[int, list[int]] = {}
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        # Running generations answer with a snapshot, so a (re)connected page catches up.
+        await self._control({"type": "gen.sync"})
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # -- from the browser ---------------------------------------------------
+
+    async def receive_json(self, content: dict, **kwargs) -> None:
+        conversation = await self._conversation()
+        if conversation is None:  # deleted, or not theirs: nothing more for this socket
+            await self.close()
+            return
+        verb, _, ident = str(content.get("action") or "send").partition(":")
+        if verb == "stop":
+            await self._control({"type": "gen.stop"})
+            return
+        message = None
+        if ident:
+            message = await _message_of(conversation, ident)
+            if message is None:
+                await self._show_errors({"prompt": "That message is not in this conversation."})
+                return
+        handler = self._ACTIONS.get((verb, message is not None))
+        if handler is None:
+            await self._show_errors({"prompt": f"Unknown action {verb!r}."})
+            return
+        await handler(self, conversation, message, content)
+
+    async def _send(self, conversation: Conversation, _message, content: dict) -> None:
+        submission = await self._valid_submission(conversation, content)
+        if submission is None:
+            return
+        conversation.system_prompt = submission.system_prompt
+        parent = await Message.objects.filter(pk=conversation.current_leaf_id).afirst()
+        await actions.send_prompt(
+            conversation,
+            submission.prompt,
+            submission.settings,
+            self._provider(conversation),
+            parent,
+        )
+        await self._accepted(submission)
+
+    async def _edit(self, conversation: Conversation, message: Message, content: dict) -> None:
+        if message.role != Message.Role.USER:
+            await self._show_errors({"prompt": "Only your own prompts can be edited."})
+            return
+        text = content.get(f"edit-{message.pk}")
+        submission = await self._valid_submission(
+            conversation, {**content, "prompt": text}, f"edit-{message.pk}"
+        )
+        if submission is None:
+            return
+        parent = await Message.objects.filter(pk=message.parent_id).afirst()
+        await actions.send_prompt(
+            conversation,
+            submission.prompt,
+            submission.settings,
+            self._provider(conversation),
+            parent,
+        )
+        await self._accepted(submission, cleared=False)
+
+    async def _regenerate(
+        self, conversation: Conversation, message: Message, content: dict
+    ) -> None:
+        submission = await self._valid_submission(conversation, {**content, "prompt": "-"})
+        if submission is None or not await self._is_answer(message):
+            return
+        await actions.regenerate(
+            conversation, message, self._provider(conversation), submission.settings
+        )
+        await self._accepted(submission, cleared=False)
+
+    async def _rerun(self, conversation: Conversation, message: Message, content: dict) -> None:
+        if not await self._is_answer(message) or not await self._idle(conversation):
+            return
+        await actions.regenerate(conversation, message, self._provider(conversation), None)
+
+    async def _continue(self, conversation: Conversation, message: Message, content: dict) -> None:
+        if not await self._is_answer(message) or not await self._idle(conversation):
+            return
+        await actions.continue_answer(conversation, message, self._provider(conversation))
+
+    async def _switch(self, conversation: Conversation, message: Message, content: dict) -> None:
+        await actions.switch(conversation, message)
+
+    _ACTIONS = {
+        ("send", False): _send,
+        ("edit", True): _edit,
+        ("regenerate", True): _regenerate,
+        ("rerun", True): _rerun,
+        ("continue", True): _continue,
+        ("switch", True): _switch,
+    }
+
+    async def _valid_submission(
+        self, conversation: Conversation, content: dict, prompt_field: str = "prompt"
+    ):
+        """The form read and checked; None (with messages shown) when it cannot go.
+        Points `conversation` (unsaved) at the provider chosen, which must be theirs."""
+        submission = composer.read_submission(content)
+        if "prompt" in submission.errors and prompt_field != "prompt":
+            submission.errors[prompt_field] = submission.errors.pop("prompt")
+        own, refused = await upstreams.achosen(self.user, submission.provider)
+        if refused:
+            submission.errors["provider"] = refused
+        if submission.errors:
+            await self._show_errors(submission.errors)
+            return None
+        if await self._conversation() is None or not await self._idle(conversation):
+            return None
+        conversation.provider = own
+        return submission
+
+    async def _idle(self, conversation: Conversation) -> bool:
+        if await _is_streaming_id(conversation.pk):
+            await self._show_errors(
+                {"prompt": "An answer is still streaming: wait for it or press Stop."}
+            )
+            return False
+        return True
+
+    async def _is_answer(self, message: Message) -> bool:
+        if message.role != Message.Role.ASSISTANT:
+            await self._show_errors({"prompt": "That is not an answer."})
+            return False
+        return True
+
+    async def _accepted(self, submission, cleared: bool = True) -> None:
+        await self._show_errors({}, advice=params.advice(submission.settings))
+        if cleared:
+            await self.send_json({"event": "sent"})
+
+    def _provider(self, conversation: Conversation):
+        return upstreams.for_conversation(conversation, self.scope.get("server"))
+
+    async def _show_errors(self, errors: dict[str, str], advice: list[str] | None = None) -> None:
+        """Every field's message slot is rewritten, so fixed fields lose their message."""
+        names = [*params.PARAMS, "prompt", "system_prompt", "provider"]
+        names += [name for name in errors if name not in names]
+        parts = [
+            partial(f"#error-{name}", "innerHTML", escape(errors.get(name, ""))) for name in names
+        ]
+        if advice is not None:
+            lines = mark_safe("".join(format_html("<p>{}</p>", line) for line in advice))  # noqa: S308
+            parts.append(partial("#advice", "innerHTML", lines))
+        await self.send(text_data="".join(parts))
+        if errors:
+            await self.send_json({"event": "invalid", "fields": sorted(errors)})
+
+    # -- from the generation (through the channel layer) --------------------
+
+    async def gen_started(self, event: dict) -> None:
+        await self._render_path()
+        await self.send_json({"event": "streaming", "active": True})
+
+    async def gen_path(self, event: dict) -> None:
+        await self._render_path()
+
+    async def _render_path(self) -> None:
+        """The visible path, re-rendered: a new branch or batch can change any of it."""
+        conversation = await self._conversation()
+        if conversation is None:
+            return
+        html, title, shown = await _render_messages(conversation)
+        self.shown.update(shown)
+        await self.send(
+            text_data=partial("#messages", "innerHTML", html)
+            + partial("#title-input", "outerHTML", title)
+            # htmx sets the document's title from a <title> in what it swaps.
+            + format_html("<title>{} · Reasoning Playground</title>", conversation.display_title)
+        )
+
+    async def gen_done(self, event: dict) -> None:
+        for pk in event["message_ids"]:
+            self.shown.pop(pk, None)
+        await self._render_path()
+        still_streaming = await _is_streaming_id(self.conversation_id)
+        await self.send_json({"event": "streaming", "active": still_streaming})
+
+    async def _conversation(self) -> Conversation | None:
+        # With its provider: upstreams.for_conversation reads it without a query.
+        return (
+            await Conversation.objects.owned_by(self.user)
+            .select_related("provider")
+            .filter(pk=self.conversation_id)
+            .afirst()
+        )
+
+
+async def _is_streaming_id(conversation_id: int) -> bool:
+    async for message in Message.objects.filter(
+        conversation_id=conversation_id, status=Message.Status.STREAMING
+    ):
+        if not message.is_stale:
+            return True
+    return False
+
+
+@database_sync_to_async
+def _render_messages(
+    conversation: Conversation,
+) -> tuple[SafeString, SafeString, dict[int, list[int]]]:
+    steps = conversation.steps()
+    html = render_to_string(f"{PAGE}#messages", {"turns": cards.turns(steps)})
+    title = render_to_string(f"{PAGE}#title-input", {"conversation": conversation})
+    # Streaming text shown so far, so later deltas are appended from the right place.
+    shown = {
+        m.pk: [len(m.reasoning), len(m.content)]
+        for step in steps
+        for m in step.choices
+        if m.status == Message.Status.STREAMING
+    }
+    return html, title, shown
+
+
+async def _message_of(conversation: Conversation, ident: str) -> Message | None:
+    if not ident.isdigit():
+        return None
+    return await conversation.messages.filter(pk=int(ident)).afirst()

@@ -1,0 +1,262 @@
+"""The conversation list and the sidebar: listing, search, pin, delete with an undo."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages as flash
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chat import web
+from chat.models import Conversation, Message
+
+CONVERSATIONS_PER_PAGE = 50
+# A deleted conversation can be restored this long; the next delete purges it after.
+UNDO_WINDOW = timedelta(minutes=10)
+MAX_QUERY_LENGTH = 200
+MAX_QUERY_WORDS = 8
+# Characters of context an excerpt keeps before and after the first match.
+EXCERPT_BEFORE = 60
+EXCERPT_AFTER = 120
+# Larger numbers than this are not a page or a conversation (and overflow SQLite).
+_MAX_INT = 2**53
+_ROWS = "conversations/list.html#rows"
+
+
+@dataclass
+class Listing:
+    """One page of a person's conversations, as the list page and the sidebar show it."""
+
+    rows: list[Conversation]
+    number: int
+    has_next: bool
+    q: str = ""
+    # The conversation open beside the sidebar, marked as the current page.
+    current: int | None = None
+
+    @property
+    def next_query(self) -> str:
+        query = {"q": self.q, "page": self.number + 1, "current": self.current}
+        return urlencode({key: value for key, value in query.items() if value})
+
+
+def listing(
+    user: AbstractBaseUser, q: str = "", number: int = 1, current: int | None = None
+) -> Listing:
+    """A page of the user's used conversations, pinned first, then the latest activity.
+
+    One query for the rows (one more for the excerpts of a search); the row after the
+    page is fetched to know whether there is a next page, so there is no COUNT.
+    """
+    q = " ".join(q.split())[:MAX_QUERY_LENGTH]
+    words = search_words(q)
+    start = (number - 1) * CONVERSATIONS_PER_PAGE
+    rows = list(_conversations(user, words)[start : start + CONVERSATIONS_PER_PAGE + 1])
+    page = Listing(
+        rows=rows[:CONVERSATIONS_PER_PAGE],
+        number=number,
+        has_next=len(rows) > CONVERSATIONS_PER_PAGE,
+        q=q,
+        current=current,
+    )
+    if words:
+        _add_excerpts(page.rows, words)
+    return page
+
+
+def search_words(q: str) -> list[str]:
+    """The distinct words of a search, lower-cased, at most MAX_QUERY_WORDS of them.
+
+    >>> search_words("Recursion  recursion BASE case")
+    ['recursion', 'base', 'case']
+    """
+    return list(dict.fromkeys(word.lower() for word in q.split()))[:MAX_QUERY_WORDS]
+
+
+def highlight(text: str, words: Sequence[str]) -> SafeString:
+    """The text escaped, each case-insensitive occurrence of a word wrapped in <mark>.
+
+    >>> highlight("<b>Tea</b> and tea", ["tea"])
+    '&lt;b&gt;<mark>Tea</mark>&lt;/b&gt; and <mark>tea</mark>'
+    """
+    if not words:
+        return escape(text)
+    pieces, last = [], 0
+    for match in _pattern(words).finditer(text):
+        pieces.append(escape(text[last : match.start()]))
+        pieces.append(format_html("<mark>{}</mark>", match.group()))
+        last = match.end()
+    pieces.append(escape(text[last:]))
+    # Safe: every piece was escaped (or built by format_html) above.
+    return mark_safe("".join(pieces))  # noqa: S308
+
+
+def excerpt(text: str, words: Sequence[str]) -> SafeString:
+    """A short stretch of text around the first match, cut at spaces, matches marked.
+
+    >>> excerpt("one two three", ["two"])
+    'one <mark>two</mark> three'
+
+    Empty when no word occurs in the text.
+    """
+    folded = " ".join(text.split())
+    match = _pattern(words).search(folded) if words else None
+    if match is None:
+        return SafeString("")
+    start = max(0, match.start() - EXCERPT_BEFORE)
+    end = min(len(folded), match.end() + EXCERPT_AFTER)
+    if start > 0 and (space := folded.find(" ", start, match.start())) != -1:
+        start = space + 1
+    if end < len(folded) and (space := folded.rfind(" ", match.end(), end)) != -1:
+        end = space
+    text = ("…" if start > 0 else "") + folded[start:end] + ("…" if end < len(folded) else "")
+    return highlight(text, words)
+
+
+@login_required
+@require_GET
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    """The list page; htmx asks for just the rows (search as you type, "Load more")."""
+    page = listing(
+        request.user,
+        q=request.GET.get("q", ""),
+        number=_positive_int(request.GET.get("page")) or 1,
+        current=_positive_int(request.GET.get("current")),
+    )
+    if web.is_htmx(request):
+        return render(request, _ROWS, {"listing": page})
+    context = {"listing": page, "deleted": _just_deleted(request.user, request.GET.get("deleted"))}
+    return render(request, "conversations/list.html", context)
+
+
+@login_required
+@require_POST
+def pin_conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pin or unpin; htmx gets the first page of the list again, now in its new order."""
+    conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
+    conversation.pinned = not conversation.pinned
+    # Only the pin: pinning is not activity, so updated_at (the list order) stays.
+    conversation.save(update_fields=["pinned"])
+    q = request.POST.get("q", "")
+    current = _positive_int(request.POST.get("current"))
+    if web.is_htmx(request):
+        return render(request, _ROWS, {"listing": listing(request.user, q=q, current=current)})
+    action = "Pinned" if conversation.pinned else "Unpinned"
+    flash.success(request, f"{action} “{conversation.display_title}”.")
+    if current:
+        return redirect("chat-conversation", pk=current)
+    return redirect(_list_url(q=q))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask first; then hide the conversation at once, restorable for UNDO_WINDOW."""
+    conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
+    if request.method == "GET":
+        return render(request, "conversations/delete_confirm.html", {"conversation": conversation})
+    now = timezone.now()
+    # Those past their undo window go for good now (their messages and links with them).
+    Conversation.objects.filter(owner_id=request.user.pk, deleted_at__lt=now - UNDO_WINDOW).delete()
+    Conversation.objects.filter(pk=conversation.pk).update(deleted_at=now)
+    return redirect(_list_url(deleted=conversation.pk))
+
+
+@login_required
+@require_POST
+def restore_conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo a delete made less than UNDO_WINDOW ago; later, or anyone else's, is a 404."""
+    conversation = get_object_or_404(_restorable(request.user).only("id", "title"), pk=pk)
+    Conversation.objects.filter(pk=conversation.pk).update(deleted_at=None)
+    flash.success(request, f"Restored “{conversation.display_title}”.")
+    return redirect("chat-list")
+
+
+def _conversations(user: AbstractBaseUser, words: Sequence[str]) -> QuerySet[Conversation]:
+    # The filter and the order match the index conv_owner_listing, so a page is a
+    # walk down the index; a search adds correlated lookups per candidate row.
+    rows = (
+        Conversation.objects.owned_by(user)
+        .filter(started_at__isnull=False, hidden=False)
+        .order_by("-pinned", "-updated_at", "-id")
+        .only("id", "title", "pinned", "updated_at")
+        .annotate(model_name=KT("settings__model"))
+    )
+    for word in words:
+        in_messages = _messages_with([word]).filter(conversation=OuterRef("pk"))
+        rows = rows.filter(Q(title__icontains=word) | Exists(in_messages))
+    if words:
+        first_hit = _messages_with(words).filter(conversation=OuterRef("pk")).order_by("id")
+        rows = rows.annotate(hit_id=Subquery(first_hit.values("id")[:1]))
+    return rows
+
+
+def _messages_with(words: Sequence[str]) -> QuerySet[Message]:
+    """Messages whose answer, prompt or reasoning contains any of the words."""
+    match = Q()
+    for word in words:
+        match |= Q(content__icontains=word) | Q(reasoning__icontains=word)
+    return Message.objects.filter(match)
+
+
+def _add_excerpts(rows: list[Conversation], words: Sequence[str]) -> None:
+    hit_ids = [row.hit_id for row in rows if row.hit_id]
+    hits = Message.objects.only("role", "content", "reasoning").in_bulk(hit_ids)
+    for row in rows:
+        row.title_html = highlight(row.display_title, words)
+        row.excerpt, row.excerpt_label = SafeString(""), ""
+        if hit := hits.get(row.hit_id):
+            _choose_excerpt(row, hit, words)
+
+
+def _choose_excerpt(row: Conversation, hit: Message, words: Sequence[str]) -> None:
+    """The excerpt from the answer (or prompt) if a word is there, else from the reasoning."""
+    answer_label = "Prompt" if hit.role == Message.Role.USER else "Answer"
+    for text, label in ((hit.content, answer_label), (hit.reasoning, "Reasoning")):
+        if found := excerpt(text, words):
+            row.excerpt, row.excerpt_label = found, label
+            return
+
+
+def _just_deleted(user: AbstractBaseUser, raw_pk: str | None) -> Conversation | None:
+    """The conversation the Undo banner offers back, while it still can be."""
+    pk = _positive_int(raw_pk)
+    return _restorable(user).only("id", "title").filter(pk=pk).first() if pk else None
+
+
+def _restorable(user: AbstractBaseUser) -> QuerySet[Conversation]:
+    cutoff = timezone.now() - UNDO_WINDOW
+    return Conversation.objects.filter(owner_id=user.pk, deleted_at__gte=cutoff)
+
+
+def _pattern(words: Sequence[str]) -> re.Pattern[str]:
+    # Longest first, so a search for "tea teapot" marks all of "teapot", not just "tea".
+    alternatives = sorted({re.escape(word) for word in words}, key=len, reverse=True)
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+def _positive_int(raw: str | None) -> int | None:
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return None
+    return value if 0 < value < _MAX_INT else None
+
+
+def _list_url(**query: str | int) -> str:
+    query = {key: value for key, value in query.items() if value}
+    return reverse("chat-list") + (f"?{urlencode(query)}" if query else "")

@@ -1,0 +1,162 @@
+"""Messages form a tree; the page shows one path through it.
+
+Pure: works on any objects with `pk`, `parent_id`, `role`, `batch` and
+`choice_index` (saved messages, or plain records in tests). A *batch* is the
+answers one request produced: its n choices share a parent and a batch id.
+Siblings of a prompt are the other prompts under the same parent (edits);
+siblings of a batch are the other batches under the same prompt (regenerations).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class Node(Protocol):
+    pk: Any
+    parent_id: Any
+    role: str
+    batch: Any
+    choice_index: int
+
+
+@dataclass
+class Step:
+    """One turn on the path: a prompt and the batch of answers that follows it."""
+
+    user: Node | None
+    choices: list = field(default_factory=list)
+    chosen: Node | None = None  # the choice the path goes on from
+    user_siblings: list = field(default_factory=list)  # prompts, oldest first
+    batch_siblings: list = field(default_factory=list)  # first message of each batch
+
+    @property
+    def user_position(self) -> int:
+        return _position(self.user_siblings, self.user)
+
+    @property
+    def batch_position(self) -> int:
+        return _position(self.batch_siblings, self.choices[0] if self.choices else None)
+
+
+def _position(siblings: Sequence, node) -> int:
+    for index, sibling in enumerate(siblings, start=1):
+        if node is not None and sibling.pk == node.pk:
+            return index
+    return 0
+
+
+class Tree:
+    def __init__(self, messages: Iterable[Node]):
+        self.nodes = {m.pk: m for m in messages}
+        self.children: dict[Any, list[Node]] = defaultdict(list)
+        for node in sorted(self.nodes.values(), key=lambda m: m.pk):
+            self.children[node.parent_id].append(node)
+
+    def path(self, leaf_pk) -> list[Node]:
+        """Root to leaf; an unknown leaf gives the newest path through the tree."""
+        if leaf_pk not in self.nodes:
+            start = self.newest_leaf(None)
+            if start is None:
+                return []
+            leaf_pk = start.pk
+        path = []
+        node = self.nodes.get(leaf_pk)
+        while node is not None:
+            path.append(node)
+            node = self.nodes.get(node.parent_id)
+        return path[::-1]
+
+    def newest_leaf(self, start_pk) -> Node | None:
+        """Follow the newest child down from start (None: from the root)."""
+        node = self.nodes.get(start_pk)
+        while True:
+            child = self._newest_child(node.pk if node is not None else None)
+            if child is None:
+                return node
+            node = child
+
+    def _newest_child(self, parent_pk) -> Node | None:
+        children = self.children.get(parent_pk, [])
+        if not children:
+            return None
+        newest = children[-1]
+        # Of the newest batch, the path goes on from its first choice.
+        same_batch = [c for c in children if c.batch == newest.batch]
+        return min(same_batch, key=lambda c: c.choice_index)
+
+    def batch(self, node: Node) -> list[Node]:
+        siblings = self.children.get(node.parent_id, [])
+        return sorted((c for c in siblings if c.batch == node.batch), key=lambda c: c.choice_index)
+
+    def user_siblings(self, node: Node) -> list[Node]:
+        return [c for c in self.children.get(node.parent_id, []) if c.role == node.role]
+
+    def batch_siblings(self, node: Node) -> list[Node]:
+        """The first message of each batch answering the same prompt, oldest first."""
+        firsts: dict[Any, Node] = {}
+        for child in self.children.get(node.parent_id, []):
+            if child.role == node.role and child.batch not in firsts:
+                firsts[child.batch] = child
+        return list(firsts.values())
+
+    def steps(self, leaf_pk) -> list[Step]:
+        steps: list[Step] = []
+        for node in self.path(leaf_pk):
+            if node.role == "assistant":
+                if not steps or steps[-1].choices:
+                    steps.append(Step(None))
+                step = steps[-1]
+                step.choices = self.batch(node)
+                step.chosen = node
+                step.batch_siblings = self.batch_siblings(node)
+            else:
+                steps.append(Step(node, user_siblings=self.user_siblings(node)))
+        return steps
+
+
+# -- a path as the API's `messages` list -----------------------------------------
+
+# Statuses whose text is worth carrying into the next turn.
+_USABLE = {"complete", "stopped", "interrupted"}
+
+
+class _Sendable(Protocol):
+    role: str
+    content: str
+    reasoning: str
+    tool_calls: list | None
+    status: str
+
+
+def api_messages(system_prompt: str, earlier: Iterable[_Sendable], prompt: str) -> list[dict]:
+    """The messages to send for a new prompt after the earlier ones.
+
+    `earlier` is the visible path (one choice of each batch). An assistant's reasoning is
+    sent back only with its tool calls (Moonshot rejects a tool-calling message
+    without its reasoning_content) and otherwise left out, as the API expects.
+
+    >>> api_messages("Be brief.", [], "Hi")
+    [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': 'Hi'}]
+    """
+    messages: list[dict] = []
+    if system_prompt.strip():
+        messages.append({"role": "system", "content": system_prompt})
+    for message in earlier:
+        if message.role == "user":
+            messages.append({"role": "user", "content": message.content})
+        elif message.role == "assistant":
+            if message.status not in _USABLE:
+                continue
+            if not (message.content or message.tool_calls):
+                continue
+            entry: dict = {"role": "assistant", "content": message.content}
+            if message.tool_calls:
+                entry["tool_calls"] = message.tool_calls
+                entry["reasoning_content"] = message.reasoning
+            messages.append(entry)
+    messages.append({"role": "user", "content": prompt})
+    return messages

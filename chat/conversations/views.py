@@ -1,0 +1,164 @@
+"""Pages: accounts, the conversation view and the conversation list."""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chat import web
+from chat.api import params
+from chat.conversations import actions, cards, composer, copies, listing
+from chat.models import Conversation, Message
+from chat.providers import upstreams
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Open a new conversation, reusing an untouched one rather than piling them up."""
+    conversation = (
+        Conversation.objects.owned_by(request.user)
+        .filter(started_at__isnull=True, hidden=False)
+        .order_by("-created_at")
+        .first()
+    )
+    if conversation is None:
+        latest = (
+            Conversation.objects.owned_by(request.user)
+            .filter(hidden=False)
+            .order_by("-updated_at")
+            .first()
+        )
+        conversation = Conversation.objects.create(
+            owner=request.user,
+            settings=latest.settings if latest else params.default_settings(),
+            system_prompt=latest.system_prompt if latest else "",
+            provider_id=latest.provider_id if latest else None,
+        )
+    return redirect("chat-conversation", pk=conversation.pk)
+
+
+@login_required
+@require_POST
+def new_conversation(request: HttpRequest) -> HttpResponse:
+    conversation = Conversation.objects.create(
+        owner=request.user, settings=params.default_settings()
+    )
+    return redirect("chat-conversation", pk=conversation.pk)
+
+
+@login_required
+@require_GET
+def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
+    _mark_interrupted(conversation)
+    provider = upstreams.for_conversation(conversation, web.server_address(request))
+    models = async_to_sync(upstreams.available_models)(provider)
+    context = {
+        "conversation": conversation,
+        "turns": cards.turns(conversation.steps()),
+        "provider": provider,
+        "provider_options": upstreams.options(request.user, web.server_address(request)),
+        "provider_choice": upstreams.choice_of(conversation),
+        "panel": cards.panel(conversation.settings or params.default_settings(), models),
+        "advice": params.advice(conversation.settings or params.default_settings()),
+        "recent": listing.listing(request.user, current=conversation.pk),
+        "streaming": conversation.messages.filter(status=Message.Status.STREAMING).exists(),
+    }
+    return render(request, "conversations/conversation.html", context)
+
+
+@login_required
+@require_POST
+def rename_conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
+    title = " ".join(request.POST.get("title", "").split())[:200]
+    conversation.title = title
+    conversation.save(update_fields=["title", "updated_at"])
+    if web.is_htmx(request):
+        return render(
+            request, "conversations/conversation.html#title", {"conversation": conversation}
+        )
+    flash.success(request, "Renamed.")
+    return redirect("chat-conversation", pk=pk)
+
+
+def _mark_interrupted(conversation: Conversation) -> None:
+    """Messages left streaming by a server that died show what was saved, as interrupted."""
+    stale = [
+        m.pk for m in conversation.messages.filter(status=Message.Status.STREAMING) if m.is_stale
+    ]
+    if stale:
+        Message.objects.filter(pk__in=stale).update(
+            status=Message.Status.INTERRUPTED,
+            error="The server stopped while this answer was streaming; what arrived is kept.",
+        )
+
+
+@login_required
+@require_POST
+def send_prompt(request: HttpRequest, pk: int) -> HttpResponse:
+    """The composer without websockets: start the generation, then show the page."""
+    conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
+    data = {key: values[-1] for key, values in request.POST.lists()}
+    submission = composer.read_submission(data)
+    if (
+        not submission.errors
+        and conversation.messages.filter(status=Message.Status.STREAMING).exists()
+    ):
+        submission.errors["prompt"] = "An answer is still streaming: wait for it or press Stop."
+    own, refused = upstreams.chosen(request.user, submission.provider)
+    if refused:
+        submission.errors["provider"] = refused
+    if submission.errors:
+        for message in submission.errors.values():
+            flash.error(request, message)
+        return redirect("chat-conversation", pk=pk)
+    conversation.system_prompt = submission.system_prompt
+    conversation.provider = own
+    provider = upstreams.for_conversation(conversation, web.server_address(request))
+    async_to_sync(actions.send_prompt)(
+        conversation, submission.prompt, submission.settings, provider, conversation.current_leaf
+    )
+    return redirect("chat-conversation", pk=pk)
+
+
+@require_GET
+def websocket_only(request: HttpRequest, pk: int) -> HttpResponse:
+    return HttpResponse("This address takes a websocket connection.", status=426)
+
+
+@login_required
+@require_POST
+def check_params(request: HttpRequest) -> HttpResponse:
+    """The panel's values checked as they change: advice, plus a message per bad field."""
+    data = {key: values[-1] for key, values in request.POST.lists()}
+    submission = composer.read_submission({**data, "prompt": data.get("prompt") or "-"})
+    errors = {k: v for k, v in submission.errors.items() if k in params.PARAMS}
+    context = {
+        "advice": params.advice(submission.settings),
+        "errors": errors,
+        "cleared": [name for name in params.PARAMS if name not in errors],
+    }
+    return render(request, "conversations/check_params.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fork_conversation(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse:
+    """Copy the conversation up to a message into a new conversation of the same user."""
+    conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
+    message = get_object_or_404(conversation.messages, pk=message_pk)
+    if request.method == "GET":
+        return render(
+            request,
+            "conversations/fork_confirm.html",
+            {"conversation": conversation, "message": message},
+        )
+    copy = copies.fork(conversation, message, request.user)
+    flash.success(request, "Forked: this is a copy up to the chosen message.")
+    return redirect("chat-conversation", pk=copy.pk)

@@ -1,0 +1,33 @@
+"""The app's models, one module per feature; importable from here as Django expects."""
+
+from chat.models.compare import Comparison, ComparisonQuerySet, ComparisonRun
+from chat.models.conversations import (
+    STALE_AFTER,
+    TITLE_LENGTH,
+    Conversation,
+    ConversationQuerySet,
+    Message,
+    title_from_prompt,
+)
+from chat.models.prompts import PromptVersion, SavedPrompt
+from chat.models.providers import Provider
+from chat.models.sharing import ComparisonShareLink, PromptShareLink, ShareLink, new_share_token
+
+__all__ = [
+    "STALE_AFTER",
+    "TITLE_LENGTH",
+    "Comparison",
+    "ComparisonQuerySet",
+    "ComparisonRun",
+    "ComparisonShareLink",
+    "Conversation",
+    "ConversationQuerySet",
+    "Message",
+    "PromptShareLink",
+    "PromptVersion",
+    "Provider",
+    "SavedPrompt",
+    "ShareLink",
+    "new_share_token",
+    "title_from_prompt",
+]

@@ -1,0 +1,718 @@
+"""The parameter rules: what the settings panel accepts and what the API accepts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chat.api.params import (
+    DEFAULT_MODELS,
+    MAX_TOOLS,
+    PARAMS,
+    THINKING_MODELS,
+    advice,
+    build_body,
+    changed_settings,
+    default_settings,
+    describe_finish,
+    form_values,
+    parse_form,
+    validate_body,
+    validate_messages,
+    validate_tools,
+)
+
+USER_HELLO = [{"role": "user", "content": "Hello"}]
+MULTIBYTE_33 = "é" * 16 + "a"  # 16 two-byte characters and one ASCII byte
+ASCII_32 = "x" * 32
+
+
+def _tool(name: str = "get_weather") -> dict:
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": "Look up the weather.",
+            "parameters": {"type": "object", "properties": {}},
+        },
+    }
+
+
+def _tools(count: int) -> list[dict]:
+    return [_tool(f"tool_{i}") for i in range(count)]
+
+
+def _body(**fields: object) -> dict:
+    return {"model": "kimi-k2-thinking", "messages": USER_HELLO, **fields}
+
+
+# --- the definitions ------------------------------------------------------------------
+
+
+def test_params_are_in_request_order_with_their_labels():
+    assert [(p.name, p.label) for p in PARAMS.values()] == [
+        ("model", "Model"),
+        ("temperature", "Temperature"),
+        ("top_p", "Top P"),
+        ("top_k", "Top K"),
+        ("max_tokens", "Max tokens"),
+        ("n", "Choices (n)"),
+        ("presence_penalty", "Presence penalty"),
+        ("frequency_penalty", "Frequency penalty"),
+        ("response_format", "Response format"),
+        ("stop", "Stop sequences"),
+        ("stream", "Stream"),
+        ("tools", "Tools"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "minimum", "maximum", "step", "default"),
+    [
+        ("temperature", 0, 2, 0.01, 1.0),
+        ("top_p", 0, 1, 0.01, 1.0),
+        ("top_k", 1, None, 1, None),
+        ("max_tokens", 1, None, 1, None),
+        ("n", 1, 5, 1, 1),
+        ("presence_penalty", -2, 2, 0.01, 0.0),
+        ("frequency_penalty", -2, 2, 0.01, 0.0),
+    ],
+)
+def test_numeric_params_carry_the_api_ranges_and_defaults(name, minimum, maximum, step, default):
+    param = PARAMS[name]
+    assert (param.minimum, param.maximum, param.step, param.default) == (
+        minimum,
+        maximum,
+        step,
+        default,
+    )
+
+
+def test_every_param_has_help_and_only_model_is_required():
+    assert all(p.help for p in PARAMS.values())
+    assert [p.name for p in PARAMS.values() if not p.optional] == ["model"]
+    assert PARAMS["response_format"].choices == ("text", "json_object")
+
+
+@pytest.mark.parametrize(
+    ("model", "thinking"),
+    [
+        ("kimi-k2-thinking", True),
+        ("kimi-k2-thinking-turbo", True),
+        ("kimi-k2-thinking-preview", True),
+        ("kimi-k2", False),
+        ("gpt-4o", False),
+    ],
+)
+def test_thinking_models_are_the_kimi_k2_thinking_family(model, thinking):
+    assert (model in THINKING_MODELS) is thinking
+    assert model.startswith(THINKING_MODELS) is thinking
+
+
+# --- parse_form: the settings panel ---------------------------------------------------
+
+
+def test_an_empty_form_gives_the_default_settings():
+    settings, errors = parse_form({})
+    assert errors == {}
+    assert settings == default_settings()
+    assert settings["model"] == DEFAULT_MODELS[0]
+    assert settings["stream"] is True
+    assert [n for n, v in settings.items() if v is not None] == ["model", "stream"]
+
+
+def test_empty_strings_leave_every_optional_field_unset():
+    form = {name: "" for name in PARAMS}
+    settings, errors = parse_form(form)
+    assert errors == {}
+    assert settings["model"] == DEFAULT_MODELS[0]
+    assert settings["stream"] is False  # an empty checkbox value means off
+    assert all(settings[n] is None for n in PARAMS if n not in ("model", "stream"))
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "value"),
+    [
+        ("temperature", "0", 0.0),
+        ("temperature", "2", 2.0),
+        ("temperature", " 0.7 ", 0.7),
+        ("temperature", 0.7, 0.7),  # a websocket frame may send a JSON number
+        ("top_p", "0", 0.0),
+        ("top_p", "1", 1.0),
+        ("n", "1", 1),
+        ("n", "5", 5),
+        ("n", 5, 5),
+        ("top_k", "1", 1),
+        ("max_tokens", "1", 1),
+        ("max_tokens", "2000", 2000),
+        ("presence_penalty", "-2", -2.0),
+        ("presence_penalty", "2", 2.0),
+        ("frequency_penalty", "-2", -2.0),
+        ("frequency_penalty", "2", 2.0),
+        ("model", "kimi-k2-thinking-turbo", "kimi-k2-thinking-turbo"),
+        ("response_format", "text", "text"),
+        ("response_format", "json_object", "json_object"),
+        ("response_format", {"type": "json_object"}, "json_object"),
+    ],
+)
+def test_form_accepts_values_at_the_boundaries(field, raw, value):
+    settings, errors = parse_form({field: raw})
+    assert errors == {}
+    assert settings[field] == value
+    assert type(settings[field]) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "message"),
+    [
+        ("temperature", "abc", "Temperature must be a number."),
+        ("temperature", "nan", "Temperature must be a number."),
+        ("temperature", True, "Temperature must be a number."),
+        ("temperature", "-0.01", "Temperature must be between 0 and 2."),
+        ("temperature", "2.01", "Temperature must be between 0 and 2."),
+        ("top_p", "1.01", "Top P must be between 0 and 1."),
+        ("top_p", "-0.5", "Top P must be between 0 and 1."),
+        ("n", "0", "Choices (n) must be between 1 and 5."),
+        ("n", "6", "Choices (n) must be between 1 and 5."),
+        ("n", "1.5", "Choices (n) must be a whole number."),
+        ("top_k", "0", "Top K must be at least 1."),
+        ("top_k", "ten", "Top K must be a whole number."),
+        ("max_tokens", "0", "Max tokens must be at least 1."),
+        ("max_tokens", "1.5", "Max tokens must be a whole number."),
+        ("presence_penalty", "-2.01", "Presence penalty must be between -2 and 2."),
+        ("presence_penalty", "2.01", "Presence penalty must be between -2 and 2."),
+        ("frequency_penalty", "-2.01", "Frequency penalty must be between -2 and 2."),
+        ("frequency_penalty", "2.01", "Frequency penalty must be between -2 and 2."),
+        ("response_format", "xml", "Response format must be text or json_object."),
+        ("stream", "maybe", "Stream must be on or off."),
+    ],
+)
+def test_form_rejects_bad_values_with_a_message_a_person_can_act_on(field, raw, message):
+    settings, errors = parse_form({field: raw})
+    assert errors == {field: message}
+    assert settings[field] == default_settings()[field]  # a bad value is left unset
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        *[("on", True), ("true", True), ("1", True), ("TRUE", True), (True, True)],
+        *[("false", False), ("0", False), ("", False), (False, False)],
+    ],
+)
+def test_stream_reads_checkbox_values(raw, value):
+    settings, errors = parse_form({"stream": raw})
+    assert errors == {}
+    assert settings["stream"] is value
+
+
+def test_stream_defaults_on_when_the_form_leaves_it_out():
+    assert parse_form({"temperature": "1"})[0]["stream"] is True
+
+
+@pytest.mark.parametrize(
+    ("raw", "stops"),
+    [
+        ("END", ["END"]),
+        ("a\nb\r\nc", ["a", "b", "c"]),
+        ("a\n\n   \nb\n", ["a", "b"]),  # blank lines are ignored
+        (r"\n", ["\n"]),  # a newline as a stop sequence
+        (r"END\n\n###", ["END\n\n###"]),
+        (r"a\tb", ["a\tb"]),
+        (r"C:\\path", ["C:\\path"]),
+        (r"\\n", ["\\n"]),  # an escaped backslash, then a plain n
+        (r"\x", ["\\x"]),  # unknown escapes stay as typed
+        (["END", "", "STOP"], ["END", "STOP"]),
+        ("\n".join(["s"] * 5), ["s"] * 5),
+        (ASCII_32, [ASCII_32]),
+        ("é" * 16, ["é" * 16]),  # 32 bytes in UTF-8
+        ("", None),
+        ("\n\n", None),
+        ([], None),
+    ],
+)
+def test_form_reads_stop_sequences_one_per_line_with_escapes(raw, stops):
+    settings, errors = parse_form({"stop": raw})
+    assert errors == {}
+    assert settings["stop"] == stops
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("\n".join("abcdef"), "At most 5 stop sequences (you gave 6)."),
+        (list("abcdef"), "At most 5 stop sequences (you gave 6)."),
+        (MULTIBYTE_33, f'Stop sequence "{MULTIBYTE_33}" is 33 bytes in UTF-8'),
+        ("x" * 33, "is 33 bytes in UTF-8; the limit is 32 bytes."),
+        ("ok\n" + "y" * 40, '"' + "y" * 40 + '" is 40 bytes'),
+        ([1, 2], "Stop sequences must be text"),
+    ],
+)
+def test_form_rejects_too_many_or_too_long_stop_sequences(raw, expected):
+    settings, errors = parse_form({"stop": raw})
+    assert expected in errors["stop"]
+    assert settings["stop"] is None
+
+
+def test_form_reads_tools_from_json_text_or_a_list():
+    tools = [_tool()]
+    assert parse_form({"tools": json.dumps(tools)}) == ({**default_settings(), "tools": tools}, {})
+    assert parse_form({"tools": tools})[0]["tools"] == tools
+    assert parse_form({"tools": "  "})[0]["tools"] is None
+    assert parse_form({"tools": "[]"})[0]["tools"] is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("[{", "Tools must be valid JSON"),
+        ('{"type": "function"}', "Tools must be a JSON array"),
+        (json.dumps(_tools(MAX_TOOLS + 1)), "At most 128 tools (you gave 129)."),
+        (json.dumps([{"type": "function", "function": {}}]), "Tool 1: the function needs a name"),
+    ],
+)
+def test_form_rejects_bad_tools(raw, expected):
+    settings, errors = parse_form({"tools": raw})
+    assert expected in errors["tools"]
+    assert settings["tools"] is None
+
+
+def test_form_values_round_trip_through_parse_form():
+    settings = {
+        **default_settings(),
+        "model": "kimi-k2-thinking-turbo",
+        "temperature": 0.3,
+        "n": 2,
+        "stop": ["END\n", "a\\b", "\t"],
+        "stream": False,
+        "response_format": "json_object",
+        "tools": [_tool()],
+    }
+    values = form_values(settings)
+    assert values["stop"] == "END\\n\na\\\\b\n\\t"
+    assert parse_form(values) == (settings, {})
+
+
+# Any character but CR (a textarea turns CRLF into LF); at most 8 characters keeps every
+# sequence within 32 bytes; whitespace-only lines are blank by design.
+STOP_TEXT = st.text(
+    st.characters(blacklist_characters="\r", blacklist_categories=("Cs",)), min_size=1, max_size=8
+).filter(str.strip)
+
+
+@given(st.lists(STOP_TEXT, min_size=1, max_size=5))
+def test_any_stop_list_survives_the_textarea(stops):
+    settings = {**default_settings(), "stop": stops}
+    assert parse_form(form_values(settings)) == (settings, {})
+
+
+# --- validate_body: what the API accepts ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"temperature": 0},
+        {"temperature": 2},
+        {"temperature": 1.5},
+        {"top_p": 0},
+        {"top_p": 1},
+        {"n": 1},
+        {"n": 5},
+        {"top_k": 1},
+        {"max_tokens": 1},
+        {"presence_penalty": -2},
+        {"presence_penalty": 2},
+        {"frequency_penalty": -2.0},
+        {"frequency_penalty": 2.0},
+        {"stop": "END"},
+        {"stop": ["a", "b", "c", "d", "e"]},
+        {"stop": [ASCII_32]},
+        {"stop": ["é" * 16]},
+        {"stream": True, "stream_options": {"include_usage": True}},
+        {"stream": False},
+        {"response_format": {"type": "text"}},
+        {"response_format": {"type": "json_object"}},
+        {"tools": _tools(MAX_TOOLS)},
+        {"temperature": None, "stop": None, "tools": None},  # null is unset
+        {"unknown_field": "ignored", "user": "x"},
+    ],
+)
+def test_api_accepts_valid_bodies(fields):
+    assert validate_body(_body(**fields)) == {}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "expected"),
+    [
+        ({"temperature": -0.01}, "temperature", "between 0 and 2"),
+        ({"temperature": 2.01}, "temperature", "between 0 and 2"),
+        ({"temperature": "0.5"}, "temperature", "must be a number, not a string"),
+        ({"temperature": True}, "temperature", "must be a number, not a boolean"),
+        ({"temperature": float("nan")}, "temperature", "finite"),
+        ({"top_p": 1.01}, "top_p", "between 0 and 1"),
+        ({"n": 0}, "n", "between 1 and 5"),
+        ({"n": 6}, "n", "between 1 and 5"),
+        ({"n": 2.5}, "n", "must be an integer"),
+        ({"top_k": 0}, "top_k", "at least 1"),
+        ({"max_tokens": 0}, "max_tokens", "at least 1"),
+        ({"max_tokens": True}, "max_tokens", "must be an integer, not a boolean"),
+        ({"max_tokens": "100"}, "max_tokens", "must be an integer, not a string"),
+        ({"presence_penalty": -2.01}, "presence_penalty", "between -2 and 2"),
+        ({"presence_penalty": 2.01}, "presence_penalty", "between -2 and 2"),
+        ({"frequency_penalty": -2.01}, "frequency_penalty", "between -2 and 2"),
+        ({"frequency_penalty": 2.01}, "frequency_penalty", "between -2 and 2"),
+        ({"stream": "true"}, "stream", "must be true or false"),
+        ({"response_format": "json_object"}, "response_format", '{"type": "json_object"}'),
+        ({"response_format": {"type": "xml"}}, "response_format", '{"type": "text"}'),
+        ({"stop": list("abcdef")}, "stop", "At most 5 stop sequences (you gave 6)."),
+        ({"stop": [MULTIBYTE_33]}, "stop", "33 bytes"),
+        ({"stop": MULTIBYTE_33}, "stop", "the limit is 32 bytes"),
+        ({"stop": [""]}, "stop", "cannot be empty"),
+        ({"stop": ["a", 1]}, "stop", "a string or a list of strings"),
+        ({"tools": _tools(MAX_TOOLS + 1)}, "tools", "At most 128 tools (you gave 129)."),
+        ({"tools": {"type": "function"}}, "tools", "JSON array"),
+        ({"stream_options": {"include_usage": True}}, "stream_options", "when stream is true"),
+        (
+            {"stream": True, "stream_options": {"include_usage": "yes"}},
+            "stream_options",
+            "include_usage",
+        ),
+    ],
+)
+def test_api_rejects_bad_fields_naming_what_is_wrong(fields, field, expected):
+    errors = validate_body(_body(**fields))
+    assert list(errors) == [field]
+    assert expected in errors[field]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "expected"),
+    [
+        ({"messages": USER_HELLO}, "model", "model is required"),
+        ({"model": "", "messages": USER_HELLO}, "model", "model is required"),
+        ({"model": 3, "messages": USER_HELLO}, "model", "model is required"),
+        ({"model": "kimi-k2-thinking"}, "messages", "messages is required"),
+        ({"model": "kimi-k2-thinking", "messages": None}, "messages", "messages is required"),
+        ({"model": "kimi-k2-thinking", "messages": []}, "messages", "at least one message"),
+    ],
+)
+def test_api_requires_model_and_messages(body, field, expected):
+    errors = validate_body(body)
+    assert list(errors) == [field]
+    assert expected in errors[field]
+
+
+def test_api_rejects_a_body_that_is_not_an_object():
+    assert validate_body([]) == {"body": "The request body must be a JSON object."}
+
+
+def test_api_rejects_a_partial_assistant_message_with_json_mode():
+    messages = [*USER_HELLO, {"role": "assistant", "content": "{", "partial": True}]
+    assert validate_body(_body(messages=messages)) == {}
+    errors = validate_body(_body(messages=messages, response_format={"type": "json_object"}))
+    assert list(errors) == ["response_format"]
+    assert "partial" in errors["response_format"]
+    assert "json_object" in errors["response_format"]
+
+
+# --- messages and tools ---------------------------------------------------------------
+
+TOOL_CALL = {
+    "id": "call_1",
+    "type": "function",
+    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+}
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        USER_HELLO,
+        [{"role": "system", "content": "Be brief."}, *USER_HELLO],
+        [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What is this?"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                ],
+            }
+        ],
+        [
+            *USER_HELLO,
+            {"role": "assistant", "content": "", "reasoning_content": "hm", "tool_calls": []},
+        ],
+        [
+            *USER_HELLO,
+            {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "18°C"},
+        ],
+        [*USER_HELLO, {"role": "assistant", "content": "Once upon", "partial": True}],
+    ],
+)
+def test_messages_the_api_accepts(messages):
+    assert validate_messages(messages) is None
+
+
+@pytest.mark.parametrize(
+    ("messages", "expected"),
+    [
+        ("hello", "Messages must be a list"),
+        ([], "Messages must contain at least one message."),
+        (["hello"], "Message 1: each message must be an object."),
+        ([{"role": "bot", "content": "hi"}], 'Message 1: role "bot" is not one of system, user'),
+        ([{"content": "hi"}], "Message 1: role null is not one of"),
+        ([{"role": "user"}], "Message 1: content is required."),
+        ([{"role": "user", "content": 5}], "content must be a string or a non-empty list"),
+        ([{"role": "user", "content": []}], "non-empty list of content parts"),
+        (
+            [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}],
+            "content part 1 must be",
+        ),
+        ([{"role": "user", "content": [{"type": "text"}]}], "content part 1 must be"),
+        (
+            [*USER_HELLO, {"role": "tool", "content": "18°C"}],
+            "Message 2: a tool message needs the tool_call_id",
+        ),
+        ([*USER_HELLO, {"role": "assistant"}], "needs content or tool_calls"),
+        (
+            [*USER_HELLO, {"role": "assistant", "content": "a", "partial": "yes"}],
+            "partial must be true or false",
+        ),
+        (
+            [{"role": "assistant", "content": "a", "partial": True}, *USER_HELLO],
+            "only the last message may be partial",
+        ),
+        ([{"role": "user", "content": "a", "partial": True}], "only assistant messages"),
+        (
+            [*USER_HELLO, {"role": "assistant", "content": "a", "reasoning_content": 1}],
+            "reasoning_content must be a string",
+        ),
+        (
+            [*USER_HELLO, {"role": "assistant", "tool_calls": [{"id": "c"}]}],
+            "tool call 1 must be",
+        ),
+    ],
+)
+def test_messages_the_api_rejects(messages, expected):
+    message = validate_messages(messages)
+    assert message is not None
+    assert expected in message
+    assert validate_body(_body(messages=messages))["messages"] == message
+
+
+@pytest.mark.parametrize(
+    ("tools", "expected"),
+    [
+        (_tools(MAX_TOOLS), None),
+        ([_tool("a-b_C9")], None),
+        ([_tool("x" * 64)], None),
+        (_tools(MAX_TOOLS + 1), "At most 128 tools (you gave 129)."),
+        ("get_weather", "Tools must be a JSON array of tool objects."),
+        ([1], "Tool 1: each tool must be an object."),
+        ([{**_tool(), "type": "retrieval"}], 'Tool 1: type must be "function".'),
+        ([{"type": "function"}], 'Tool 1: "function" must be an object'),
+        (
+            [{"type": "function", "function": {"description": "d", "parameters": {}}}],
+            "Tool 1: the function needs a name.",
+        ),
+        ([_tool(), _tool("has space")], 'Tool 2: function name "has space" must be 1 to 64'),
+        ([_tool("x" * 65)], "must be 1 to 64 letters, digits, underscores or hyphens"),
+        ([_tool("f\n")], "must be 1 to 64 letters"),
+        ([_tool("f"), _tool("f")], 'Tool 2: the name "f" is already used by tool 1.'),
+        (
+            [{"type": "function", "function": {"name": "f", "parameters": {}}}],
+            'function "f" needs a description',
+        ),
+        (
+            [{"type": "function", "function": {"name": "f", "description": ""}}],
+            'function "f" needs parameters',
+        ),
+    ],
+)
+def test_validate_tools(tools, expected):
+    message = validate_tools(tools)
+    if expected is None:
+        assert message is None
+    else:
+        assert expected in message
+
+
+# --- build_body -----------------------------------------------------------------------
+
+
+def _no_none_anywhere(value: object) -> bool:
+    if isinstance(value, dict):
+        return all(_no_none_anywhere(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_no_none_anywhere(v) for v in value)
+    return value is not None
+
+
+def test_default_settings_build_a_minimal_streaming_body():
+    assert build_body(default_settings(), USER_HELLO) == {
+        "model": "kimi-k2-thinking",
+        "messages": USER_HELLO,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+
+
+def test_build_body_puts_every_set_field_in_params_order():
+    settings, errors = parse_form(
+        {
+            "model": "kimi-k2-thinking-turbo",
+            "temperature": "0.6",
+            "top_p": "0.9",
+            "top_k": "40",
+            "max_tokens": "2000",
+            "n": "2",
+            "presence_penalty": "0.5",
+            "frequency_penalty": "-0.5",
+            "response_format": "json_object",
+            "stop": r"END\n",
+            "stream": "false",
+            "tools": json.dumps([_tool()]),
+        }
+    )
+    assert errors == {}
+    body = build_body(settings, USER_HELLO)
+    assert body == {
+        "model": "kimi-k2-thinking-turbo",
+        "messages": USER_HELLO,
+        "temperature": 0.6,
+        "top_p": 0.9,
+        "top_k": 40,
+        "max_tokens": 2000,
+        "n": 2,
+        "presence_penalty": 0.5,
+        "frequency_penalty": -0.5,
+        "response_format": {"type": "json_object"},
+        "stop": ["END\n"],
+        "stream": False,
+        "tools": [_tool()],
+    }
+    assert list(body) == ["model", "messages", *[n for n in PARAMS if n != "model"]]
+    assert validate_body(body) == {}
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {},
+        {name: "" for name in PARAMS},
+        {"temperature": "0", "n": "5"},
+        {"response_format": "text"},
+        {"stop": "a\nb\nc\nd\ne"},
+        {"top_k": "1", "max_tokens": "1"},
+    ],
+)
+def test_build_body_leaves_unset_fields_out_and_passes_validation(form):
+    settings, errors = parse_form(form)
+    assert errors == {}
+    body = build_body(settings, USER_HELLO)
+    assert _no_none_anywhere(body)
+    assert "response_format" not in body  # "text" is the API default
+    assert validate_body(body) == {}
+
+
+# --- advice, finish reasons, summaries ------------------------------------------------
+
+BOTH_SAMPLERS = "Changing both temperature and top_p is not recommended; adjust one of them."
+THINKING_TEMPERATURE = "1.0 is the recommended temperature for kimi-k2-thinking models."
+JSON_MODE = "JSON mode: ask for JSON explicitly in your prompt."
+NO_JSON_YET = "Your prompt does not mention JSON yet."
+ONE_CHOICE = "With temperature near 0 only one choice is returned."
+
+
+@pytest.mark.parametrize(
+    ("changes", "messages", "expected"),
+    [
+        ({}, None, []),
+        ({"temperature": 1.0, "top_p": 1.0}, None, []),
+        ({"top_p": 0.9}, None, []),
+        ({"temperature": 0.7, "top_p": 0.9}, None, [BOTH_SAMPLERS, THINKING_TEMPERATURE]),
+        ({"model": "gpt-4o", "temperature": 0.7, "top_p": 0.9}, None, [BOTH_SAMPLERS]),
+        ({"temperature": 0.7}, None, [THINKING_TEMPERATURE]),
+        ({"model": "kimi-k2-thinking-turbo", "temperature": 1.3}, None, [THINKING_TEMPERATURE]),
+        ({"model": "gpt-4o", "temperature": 0.7}, None, []),
+        ({"response_format": "json_object"}, None, [JSON_MODE]),
+        ({"response_format": "json_object"}, USER_HELLO, [JSON_MODE, NO_JSON_YET]),
+        (
+            {"response_format": "json_object"},
+            [{"role": "user", "content": "Reply in Json."}],
+            [JSON_MODE],
+        ),
+        (
+            {"response_format": "json_object"},
+            [{"role": "user", "content": [{"type": "text", "text": "as JSON please"}]}],
+            [JSON_MODE],
+        ),
+        ({"response_format": "text"}, USER_HELLO, []),
+        ({"model": "gpt-4o", "n": 3, "temperature": 0}, None, [ONE_CHOICE]),
+        ({"model": "gpt-4o", "n": 3, "temperature": 0.009}, None, [ONE_CHOICE]),
+        ({"model": "gpt-4o", "n": 3, "temperature": 0.01}, None, []),
+        ({"model": "gpt-4o", "n": 1, "temperature": 0}, None, []),
+        ({"n": 3}, None, []),
+    ],
+)
+def test_advice_fires_exactly_where_the_api_reference_applies(changes, messages, expected):
+    assert advice({**default_settings(), **changes}, messages) == expected
+
+
+@pytest.mark.parametrize(
+    ("reason", "settings", "text"),
+    [
+        ("stop", None, "stop: the model finished its answer"),
+        ("length", None, "length: stopped at max_tokens"),
+        ("length", {"max_tokens": 10}, "length: stopped at max_tokens"),
+        ("tool_calls", None, "tool_calls: the model asked to call a tool"),
+        ("content_filter", None, "content_filter: the provider filtered the output"),
+        (None, None, ""),
+        ("something_new", None, "something_new"),
+        (
+            "stop",
+            {"stop": ["END"]},
+            "stop: the model finished its answer or reached a stop sequence",
+        ),
+    ],
+)
+def test_describe_finish_explains_the_reason(reason, settings, text):
+    assert describe_finish(reason, settings) == text
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, {}),
+        ({"temperature": 1.0, "n": 1, "response_format": "text"}, {}),  # set to the defaults
+        ({"temperature": 0.2}, {"temperature": 0.2}),
+        ({"stream": False}, {"stream": False}),
+        ({"model": "kimi-k2-thinking-turbo"}, {"model": "kimi-k2-thinking-turbo"}),
+        ({"stop": ["END"], "top_k": 5}, {"top_k": 5, "stop": ["END"]}),
+    ],
+)
+def test_changed_settings_keeps_only_what_differs_from_the_defaults(changes, expected):
+    assert changed_settings({**default_settings(), **changes}) == expected
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda s: parse_form({"stop": s})[1],
+        lambda s: validate_body(
+            {
+                "model": "kimi-k2-thinking",
+                "messages": [{"role": "user", "content": "x"}],
+                "stop": [s],
+            }
+        ),
+    ],
+)
+def test_a_stop_sequence_that_is_not_valid_text_gets_a_message(read):
+    assert "not valid text" in read("\ud800")["stop"]

@@ -1,0 +1,263 @@
+"""The conversation socket, against the simulator on a real port."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from chat.conversations import generation
+from chat.models import Message
+from playground.asgi import application
+from tests.sockets import (
+    ORIGIN,
+    connect,
+    form,
+    frames_until,
+    is_done,
+    recorded,
+    wait_generations,
+)
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("upstream_is_simulator", "close_thread_connections"),
+]
+
+
+async def test_it_streams_reasoning_before_answer(alice_cookie, conversation):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("Explain recursion"))
+    frames = await frames_until(ws, is_done)
+    await ws.disconnect()
+    stream = "".join(frames)
+    first_reasoning = stream.index('hx-target="#reasoning-text-')
+    first_answer = stream.index('hx-target="#answer-text-')
+    assert first_reasoning < first_answer
+    message = await Message.objects.aget(conversation=conversation, role="assistant")
+    assert message.status == "complete"
+    assert message.reasoning and message.content
+    assert message.finish_reason == "stop"
+    assert message.usage["completion_tokens"] > 0
+    assert message.first_reasoning_at <= message.first_content_at <= message.finished_at
+    assert 'data-status="complete"' in frames[-2]
+
+
+async def test_deltas_are_appended_escaped_never_resent(alice_cookie, conversation):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("Tell me about <script>alert(1)</script> tags"))
+    frames = await frames_until(ws, is_done)
+    await ws.disconnect()
+    message = await Message.objects.aget(conversation=conversation, role="assistant")
+    appended = "".join(
+        m.group(1)
+        for f in frames
+        for m in re.finditer(
+            rf'hx-target="#answer-text-{message.pk}" hx-swap="beforeend">(.*?)</hx-partial>',
+            f,
+            re.S,
+        )
+    )
+    from html import unescape
+
+    assert unescape(appended) == message.content
+    assert "<script>" not in "".join(frames)
+
+
+async def test_stop_closes_the_stream_and_keeps_the_partial_text(alice_cookie, conversation):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("A long story [[sim:tps=30]] [[sim:words=600]]"))
+    await frames_until(ws, lambda f: "beforeend" in f)
+    stopped_at = time.monotonic()
+    await ws.send_json_to({"action": "stop"})
+    frames = await frames_until(ws, is_done)
+    assert time.monotonic() - stopped_at < 1.0
+    await ws.disconnect()
+    await wait_generations()
+    message = await Message.objects.aget(conversation=conversation, role="assistant")
+    assert message.status == "stopped"
+    assert message.reasoning  # what arrived is kept
+    assert len(message.content.split()) < 600
+    assert 'data-status="stopped"' in "".join(frames)
+
+
+async def test_an_anonymous_socket_is_refused(conversation):
+    communicator = WebsocketCommunicator(application, f"/ws/c/{conversation.pk}/", [ORIGIN])
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+async def test_a_foreign_conversation_is_refused(bob_cookie, conversation):
+    communicator = WebsocketCommunicator(
+        application, f"/ws/c/{conversation.pk}/", [ORIGIN, bob_cookie]
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+async def test_a_bad_origin_is_refused(alice_cookie, conversation):
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/c/{conversation.pk}/",
+        [(b"origin", b"http://evil.example"), alice_cookie],
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+async def test_invalid_parameters_are_refused_with_field_messages_and_no_upstream_call(
+    alice_cookie, conversation, simulator_url
+):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("Hi", temperature="2.5", stop="a\nb\nc\nd\ne\nf"))
+    frames = await frames_until(ws, lambda f: f.startswith('{"event": "invalid"'))
+    await ws.disconnect()
+    errors = frames[0]
+    assert re.search(r'#error-temperature" hx-swap="innerHTML">[^<]*between 0 and 2', errors)
+    assert re.search(r'#error-stop" hx-swap="innerHTML">[^<]*At most 5', errors)
+    assert json.loads(frames[-1])["fields"] == ["stop", "temperature"]
+    assert await Message.objects.filter(conversation=conversation).acount() == 0
+    assert recorded(simulator_url) == []
+
+
+async def test_an_empty_prompt_is_refused(alice_cookie, conversation):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("   "))
+    frames = await frames_until(ws, lambda f: f.startswith('{"event": "invalid"'))
+    await ws.disconnect()
+    assert "Write a message first." in frames[0]
+    assert await Message.objects.filter(conversation=conversation).acount() == 0
+
+
+async def test_follow_ups_carry_the_conversation_without_reasoning(
+    alice_cookie, conversation, simulator_url
+):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("First question", system_prompt="Be brief."))
+    await frames_until(ws, is_done)
+    await ws.send_json_to(form("Second question", system_prompt="Be brief."))
+    await frames_until(ws, is_done)
+    await ws.disconnect()
+    sent = recorded(simulator_url)[-1]
+    first_answer = await Message.objects.filter(role="assistant").order_by("id").afirst()
+    assert sent["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "First question"},
+        {"role": "assistant", "content": first_answer.content},
+        {"role": "user", "content": "Second question"},
+    ]
+
+
+async def test_the_exact_parameters_sent_are_kept(alice_cookie, conversation, simulator_url):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("Hi", temperature="0.3", max_tokens="500", top_k=""))
+    await frames_until(ws, is_done)
+    await ws.disconnect()
+    sent = recorded(simulator_url)[-1]
+    assert sent["temperature"] == 0.3 and sent["max_tokens"] == 500
+    assert "top_k" not in sent  # unset fields are left out, never null
+    message = await Message.objects.aget(role="assistant")
+    assert message.request_params == {k: v for k, v in sent.items() if k != "messages"}
+
+
+async def test_n_choices_stream_as_separate_messages(alice_cookie, conversation):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("Hi", n="3"))
+    await frames_until(ws, is_done)
+    await ws.disconnect()
+    answers = [m async for m in Message.objects.filter(role="assistant").order_by("choice_index")]
+    assert [m.choice_index for m in answers] == [0, 1, 2]
+    assert len({m.content for m in answers}) == 3
+    assert all(m.status == "complete" for m in answers)
+
+
+async def test_a_rate_limit_shows_a_readable_error_and_keeps_the_prompt(alice_cookie, conversation):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("Hello [[sim:fault=429]]"))
+    frames = await frames_until(ws, is_done)
+    await ws.disconnect()
+    message = await Message.objects.aget(role="assistant")
+    assert message.status == "error"
+    assert "429" in message.error and "7 s" in message.error
+    assert await Message.objects.filter(role="user", content__startswith="Hello").aexists()
+    assert 'data-status="error"' in "".join(frames)
+
+
+async def test_a_streamed_message_is_written_a_bounded_number_of_times(alice_cookie, conversation):
+    ws = await connect(alice_cookie, conversation.pk)
+    started = time.monotonic()
+    await ws.send_json_to(form("Go [[sim:tps=1500]] [[sim:words=1500]] [[sim:reasoning=500]]"))
+    await frames_until(ws, is_done)
+    elapsed = time.monotonic() - started
+    await ws.disconnect()
+    message = await Message.objects.aget(role="assistant")
+    assert len(message.content.split()) > 1000
+    # About one write a second while streaming, plus the final one: never one per token.
+    assert message.revision <= elapsed / generation.SAVE_INTERVAL + 2
+
+
+async def test_a_second_socket_joining_mid_stream_catches_up(alice_cookie, conversation):
+    first = await connect(alice_cookie, conversation.pk)
+    await first.send_json_to(form("Story [[sim:tps=60]] [[sim:words=60]] [[sim:reasoning=20]]"))
+    await frames_until(first, lambda f: "#answer-text-" in f and "beforeend" in f)
+    second = await connect(alice_cookie, conversation.pk)
+    frames = await frames_until(second, is_done)
+    await frames_until(first, is_done)
+    await first.disconnect()
+    await second.disconnect()
+    message = await Message.objects.aget(role="assistant")
+    snapshot = next(f for f in frames if f'#answer-text-{message.pk}" hx-swap="innerHTML"' in f)
+    assert snapshot  # the late page got everything so far at once, then the rest live
+    assert 'data-status="complete"' in frames[-2]
+
+
+async def test_closing_the_socket_does_not_stop_the_generation(alice_cookie, conversation):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("Hi [[sim:tps=200]] [[sim:words=80]]"))
+    await frames_until(ws, lambda f: "beforeend" in f)
+    await ws.disconnect()
+    await wait_generations()
+    message = await Message.objects.aget(role="assistant")
+    assert message.status == "complete"
+    assert len(message.content.split()) >= 60
+
+
+async def test_with_stream_off_the_answer_arrives_whole(alice_cookie, conversation, simulator_url):
+    ws = await connect(alice_cookie, conversation.pk)
+    fields = form("Hi")
+    del fields["stream"]  # an unchecked checkbox sends nothing
+    await ws.send_json_to(fields)
+    await frames_until(ws, is_done)
+    await ws.disconnect()
+    assert recorded(simulator_url)[-1].get("stream") is not True
+    message = await Message.objects.aget(role="assistant")
+    assert message.status == "complete" and message.content and message.reasoning
+    assert message.usage["total_tokens"] > 0
+
+
+async def test_a_tool_call_is_kept_with_its_reasoning(alice_cookie, conversation):
+    tools = json.dumps(
+        [
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "description": "Current weather in a city",
+                    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+                },
+            }
+        ]
+    )
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("What is the weather in Paris?", tools=tools))
+    frames = await frames_until(ws, is_done)
+    await ws.disconnect()
+    message = await Message.objects.aget(role="assistant")
+    assert message.finish_reason == "tool_calls"
+    assert message.tool_calls[0]["function"]["name"] == "get_weather"
+    assert json.loads(message.tool_calls[0]["function"]["arguments"])
+    assert message.reasoning
+    assert "get_weather(" in "".join(frames)
