@@ -12,7 +12,6 @@ Pure: no Django, no I/O.
 
 from __future__ import annotations
 
-import difflib
 import html
 import itertools
 import json
@@ -51,10 +50,6 @@ METRICS: list[tuple[str, str, str]] = [
 UNSET = "unset"
 MISSING = "\u2013"  # an en dash: shown where a value is unknown
 
-# Words and punctuation runs each carry the whitespace after them, so a diff never
-# matches on a lone space; leading whitespace is a token of its own. Together the
-# alternatives cover every character, which is what makes the diff round-trip.
-_TOKEN_RE = re.compile(r"\w+\s*|[^\w\s]+\s*|\s+")
 _WHITESPACE_RE = re.compile(r"\s+")
 
 # Chart layout, in SVG user units (pixels at 1:1).
@@ -375,37 +370,6 @@ def _canonical(value: object) -> str:
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
     except (ValueError, RecursionError):  # pragma: no cover - a value json.loads built
         return repr(value)
-
-
-# --- diffs ----------------------------------------------------------------------------
-
-
-def word_diff(a: str, b: str) -> list[tuple[str, str]]:
-    """The word-level changes from a to b as (op, text), op "equal", "delete" or "insert".
-
-    Tokens keep their whitespace, so joining the "equal" and "delete" texts gives a
-    back, and "equal" and "insert" give b. Adjacent pieces with the same op are
-    merged: word_diff("the cat sat", "the dog sat") is
-    [("equal", "the "), ("delete", "cat "), ("insert", "dog "), ("equal", "sat")].
-    """
-    old, new = _TOKEN_RE.findall(a), _TOKEN_RE.findall(b)
-    pieces: list[tuple[str, str]] = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag in ("equal", "delete", "replace"):
-            _add_piece(pieces, "equal" if tag == "equal" else "delete", "".join(old[i1:i2]))
-        if tag in ("insert", "replace"):
-            _add_piece(pieces, "insert", "".join(new[j1:j2]))
-    return pieces
-
-
-def _add_piece(pieces: list[tuple[str, str]], op: str, text: str) -> None:
-    if not text:
-        return
-    if pieces and pieces[-1][0] == op:
-        pieces[-1] = (op, pieces[-1][1] + text)
-    else:
-        pieces.append((op, text))
 
 
 # --- the chart ------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from chat import textdiff
 from chat.api import params
 from chat.compare import form, grid
 from chat.conversations import cards, copies, exports, generation
@@ -625,8 +626,8 @@ def diff(comparison: Comparison, a: RunView, b: RunView) -> dict:
         "a": a,
         "b": b,
         "settings": grid.differences(pair)[1],
-        "answer": grid.word_diff(a.message.content, b.message.content),
-        "reasoning": grid.word_diff(a.message.reasoning, b.message.reasoning),
+        "answer": textdiff.word_diff(a.message.content, b.message.content),
+        "reasoning": textdiff.word_diff(a.message.reasoning, b.message.reasoning),
     }
 
 

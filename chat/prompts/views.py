@@ -9,8 +9,6 @@ restoring and copying all add a version. Everything here is the owner's alone
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chat import web
+from chat import textdiff, web
 from chat.api import params
 from chat.conversations import actions
 from chat.models import (
@@ -214,21 +212,10 @@ def _new_prompt(
 
 
 @dataclass(frozen=True)
-class DiffRow:
-    """One row of the side-by-side diff. A side is None when the line is only on the
-    other side; otherwise a list of (mark, text) pieces, mark "" (same), "del" or "ins"."""
-
-    kind: str  # "equal" | "change" | "delete" | "insert"
-    old: list[tuple[str, str]] | None
-    new: list[tuple[str, str]] | None
-    heading: bool = False
-
-
-@dataclass(frozen=True)
 class Comparison:
     old: PromptVersion
     new: PromptVersion
-    rows: list[DiffRow]
+    rows: list[textdiff.DiffRow]
     params: list[tuple[str, str, str]]  # (label, old value, new value) of those that differ
 
     @property
@@ -246,7 +233,7 @@ def _comparison(versions: list[PromptVersion], query: Mapping[str, str]) -> Comp
     return Comparison(
         old,
         new,
-        diff_rows(_lines(old), _lines(new)),
+        textdiff.diff_rows(_lines(old), _lines(new)),
         param_changes(old.settings, new.settings),
     )
 
@@ -260,61 +247,6 @@ def _lines(version: PromptVersion) -> list[tuple[str, str]]:
         lines.append(("heading", heading))
         lines += [("text", line) for line in (text.splitlines() or [""])]
     return lines
-
-
-def diff_rows(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> list[DiffRow]:
-    """Side-by-side rows of two lists of (kind, text) lines; changed lines word by word.
-
-    >>> [r.new for r in diff_rows([("text", "Be brief.")], [("text", "Be very brief.")])]
-    [[('', 'Be'), ('ins', ' very'), ('', ' brief.')]]
-    """
-    rows: list[DiffRow] = []
-    matcher = difflib.SequenceMatcher(None, old, new)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            rows += [
-                DiffRow("equal", [("", a[1])], [("", b[1])], a[0] == "heading")
-                for a, b in zip(old[i1:i2], new[j1:j2], strict=True)
-            ]
-            continue
-        olds, news = old[i1:i2], new[j1:j2]
-        for k in range(max(len(olds), len(news))):
-            a = olds[k] if k < len(olds) else None
-            b = news[k] if k < len(news) else None
-            if a and b and a[0] == b[0]:
-                rows.append(DiffRow("change", *_word_diff(a[1], b[1]), a[0] == "heading"))
-                continue
-            if a:
-                rows.append(DiffRow("delete", [("del", a[1])], None, a[0] == "heading"))
-            if b:
-                rows.append(DiffRow("insert", None, [("ins", b[1])], b[0] == "heading"))
-    return rows
-
-
-_WORD_RE = re.compile(r"\s+|\w+|[^\w\s]")
-
-
-def _word_diff(old: str, new: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    a, b = _WORD_RE.findall(old), _WORD_RE.findall(new)
-    left: list[tuple[str, str]] = []
-    right: list[tuple[str, str]] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b).get_opcodes():
-        if tag == "equal":
-            _append(left, "", a[i1:i2])
-            _append(right, "", b[j1:j2])
-        else:
-            _append(left, "del", a[i1:i2])
-            _append(right, "ins", b[j1:j2])
-    return left, right
-
-
-def _append(pieces: list[tuple[str, str]], mark: str, words: list[str]) -> None:
-    if not words:
-        return
-    if pieces and pieces[-1][0] == mark:
-        pieces[-1] = (mark, pieces[-1][1] + "".join(words))
-    else:
-        pieces.append((mark, "".join(words)))
 
 
 def param_changes(old: dict, new: dict) -> list[tuple[str, str, str]]:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from chat.api.params import default_settings, parse_form
 from chat.compare.grid import (
@@ -26,7 +23,6 @@ from chat.compare.grid import (
     run_metrics,
     summarize,
     validate_columns,
-    word_diff,
 )
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -423,47 +419,6 @@ def test_it_counts_valid_json_and_agreeing_fields(answers, valid, agreeing, fiel
 def test_huge_or_deep_json_is_not_valid_and_does_not_crash():
     answers = ["[" * 100_000 + "]" * 100_000, '{"n": ' + "9" * 5000 + "}"]
     assert summarize([{}, {}], answers, json_mode=True)["json_valid"] == 1
-
-
-# --- word_diff ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "expected"),
-    [
-        (
-            "the cat sat",
-            "the dog sat",
-            [("equal", "the "), ("delete", "cat "), ("insert", "dog "), ("equal", "sat")],
-        ),
-        ("same text", "same text", [("equal", "same text")]),
-        ("", "new", [("insert", "new")]),
-        ("old", "", [("delete", "old")]),
-        ("", "", []),
-        ("Hello.", "Hello!", [("equal", "Hello"), ("delete", "."), ("insert", "!")]),
-        (
-            "one two three",
-            "one three",
-            [("equal", "one "), ("delete", "two "), ("equal", "three")],
-        ),
-    ],
-)
-def test_it_diffs_word_by_word(a, b, expected):
-    assert word_diff(a, b) == expected
-
-
-@given(st.text(), st.text())
-def test_word_diff_reconstructs_both_texts(a, b):
-    pieces = word_diff(a, b)
-    assert "".join(text for op, text in pieces if op != "insert") == a
-    assert "".join(text for op, text in pieces if op != "delete") == b
-    assert all(text for _, text in pieces)
-    assert all(x[0] != y[0] for x, y in itertools.pairwise(pieces))
-
-
-@given(st.lists(st.sampled_from(["a", "b", " ", "\n", ".", "é"]), max_size=30).map("".join))
-def test_word_diff_of_a_text_with_itself_is_all_equal(text):
-    assert word_diff(text, text) == ([("equal", text)] if text else [])
 
 
 # --- chart_svg ------------------------------------------------------------------------------

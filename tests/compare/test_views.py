@@ -186,9 +186,9 @@ def test_a_diff_names_the_differing_settings_and_marks_the_words(alice_client, f
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
     assert '<span class="diff-label">Temperature</span> 1' in html
-    assert "<del>pulls </del><ins>tugs </ins>" in html
-    assert "<del>sea </del><ins>oceans </ins>" in html
-    assert "<del>0</del><ins>1</ins>" in html  # the reasoning, diffed separately
+    assert "<del> pulls</del><ins> tugs</ins>" in html
+    assert "<del> sea</del><ins> oceans</ins>" in html
+    assert "<del> 0</del><ins> 1</ins>" in html  # the reasoning, diffed separately
     assert ATTACK not in html
 
     bad = alice_client.get(reverse("chat-compare-diff", args=[finished.pk]) + "?a=9-9-9&b=1-1-1")
