@@ -76,7 +76,8 @@ def installed(wheel, tmp_path_factory) -> Path:
     ).stdout.strip()
     Path(site, "dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
     subprocess.run(
-        [*PIP, "install", "--quiet", "--no-deps", "--prefix", venv, wheel],
+        # --ignore-installed: without it pip first uninstalls the checkout's own install.
+        [*PIP, "install", "--quiet", "--no-deps", "--ignore-installed", "--prefix", venv, wheel],
         check=True,
     )
     return python
