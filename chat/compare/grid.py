@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chat.api import params
+from chat.figures import figure
 
 MAX_COLUMNS = 12
 MAX_REPEATS = 10
@@ -434,7 +435,7 @@ def chart_svg(
                 f'<rect class="bar col-{column + 1}" x="{bar_left}" y="{y}" '
                 f'width="{length:.1f}" height="{bar_height}"/>'
             )
-            parts.append(_chart_value(bar_left + length + 4, middle, _format_value(value)))
+            parts.append(_chart_value(bar_left + length + 4, middle, figure(value)))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -452,14 +453,6 @@ def _esc(text: object) -> str:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _format_value(value: float) -> str:
-    """A figure as the chart and CSV print it: 3, 0.42, 12.5, 1234.5 (no exponents)."""
-    if float(value).is_integer():
-        return str(int(value))
-    text = f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
-    return text.rstrip("0").rstrip(".")
 
 
 # --- export -----------------------------------------------------------------------------

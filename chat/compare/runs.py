@@ -36,6 +36,7 @@ from chat.api import params
 from chat.compare import form, grid
 from chat.conversations import cards, copies, exports, generation
 from chat.conversations.generation import Choice, Generation
+from chat.figures import figure
 from chat.models import (
     Comparison,
     ComparisonRun,
@@ -556,16 +557,10 @@ def _spread_text(spread: dict, unit: str) -> str:
     if mean is None:
         return ""
     suffix = f" {unit}" if unit in ("s", "tokens/s") else ""
-    text = _number(mean)
+    text = figure(mean)
     if spread.get("stdev") is not None and (spread.get("n") or 0) > 1:
-        text += f" ± {_number(spread['stdev'])}"
+        text += f" ± {figure(spread['stdev'])}"
     return text + suffix
-
-
-def _number(value: float) -> str:
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
 
 
 def _chart_data(columns: list[ColumnView]) -> dict:

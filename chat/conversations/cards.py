@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from chat.api import params
 from chat.conversations.tree import Step
+from chat.figures import figure
 from chat.models import Message
 
 _TOKEN_LABELS = (
@@ -155,11 +156,11 @@ def metrics(message: Message) -> list[tuple[str, str]]:
         ("First answer token", seconds_between(message.sent_at, message.first_content_at)),
         ("Total time", seconds_between(message.sent_at, message.finished_at)),
     )
-    rows += [(label, f"{value:.2f} s") for label, value in timings if value is not None]
+    rows += [(label, f"{figure(value)} s") for label, value in timings if value is not None]
     generating = seconds_between(first, message.finished_at)
     completion = usage.get("completion_tokens")
     if completion and generating:
-        rows.append(("Tokens per second", f"{completion / generating:.1f}"))
+        rows.append(("Tokens per second", figure(completion / generating)))
     return rows
 
 

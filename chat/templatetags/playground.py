@@ -7,6 +7,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from chat.api import params
 from chat.conversations import rendering
+from chat.figures import figure
 
 register = template.Library()
 
@@ -24,4 +25,9 @@ def finish_explanation(reason: str) -> str:
 
 @register.filter
 def seconds(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f} s"
+    return "" if value is None else f"{figure(value)} s"
+
+
+@register.filter(name="figure")
+def figure_filter(value: float | None) -> str:
+    return "" if value is None else figure(value)
