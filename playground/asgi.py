@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any, cast
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "playground.settings")
 
@@ -17,6 +18,10 @@ from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from chat.simulator import app as simulator  # noqa: E402
+from chat.simulator.asgi import Receive, Send  # noqa: E402
+
+if TYPE_CHECKING:
+    from channels.routing import _ExtendedURLPattern
 
 SIMULATOR_PREFIX = "/sim"
 
@@ -28,7 +33,7 @@ simulator_application = simulator.make_app(
 )
 
 
-async def http_application(scope, receive, send):
+async def http_application(scope: dict[str, Any], receive: Receive, send: Send) -> None:
     if scope["path"].startswith(SIMULATOR_PREFIX + "/"):
         return await simulator_application(scope, receive, send)
     return await django_application(scope, receive, send)
@@ -38,7 +43,11 @@ application = ProtocolTypeRouter(
     {
         "http": http_application,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            # channels' stubs type routes as their own URL-pattern subclass (one whose
+            # callback is an ASGI app), which django.urls.path() is not typed to return.
+            AuthMiddlewareStack(
+                URLRouter(cast("list[_ExtendedURLPattern | URLRouter]", websocket_urlpatterns))
+            )
         ),
     }
 )

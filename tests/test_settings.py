@@ -11,11 +11,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 
 from chat.models import Conversation
-from playground import settings as project_settings
+from playground import env
+from playground.env import EnvError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,32 +26,53 @@ ROOT = Path(__file__).resolve().parent.parent
 )
 def test_booleans_are_read(monkeypatch, raw, value):
     monkeypatch.setenv("SOME_FLAG", raw)
-    assert project_settings.env_bool("SOME_FLAG", not value) is value
+    assert env.env_bool("SOME_FLAG", not value) is value
+
+
+def test_an_unset_variable_gives_the_default(monkeypatch):
+    monkeypatch.delenv("SOME_SETTING", raising=False)
+    assert env.env_bool("SOME_SETTING", True) is True
+    assert env.env_int("SOME_SETTING", 7) == 7
+    assert env.env_float("SOME_SETTING", 0.3) == 0.3
+    assert env.env_str("SOME_SETTING", "plain") == "plain"
+    assert env.env_list("SOME_SETTING", ["a"]) == ["a"]
+
+
+@pytest.mark.parametrize("raw", ["", "  "])
+def test_an_empty_value_is_false_empty_or_for_numbers_the_default(monkeypatch, raw):
+    """`DEBUG=` turns DEBUG off rather than falling back to its default (on); a number
+    has no empty value, so there empty means the default."""
+    monkeypatch.setenv("SOME_SETTING", raw)
+    assert env.env_bool("SOME_SETTING", True) is False
+    assert env.env_int("SOME_SETTING", 7) == 7
+    assert env.env_float("SOME_SETTING", 0.3) == 0.3
+    assert env.env_str("SOME_SETTING", "plain") == raw
+    assert env.env_list("SOME_SETTING", ["a"]) == []
 
 
 @pytest.mark.parametrize(
     ("helper", "raw"),
     [
-        (project_settings.env_bool, "maybe"),
-        (project_settings.env_int, "ten"),
-        (project_settings.env_float, "fast"),
+        (env.env_bool, "maybe"),
+        (env.env_int, "ten"),
+        (env.env_float, "fast"),
     ],
 )
 def test_bad_values_fail_loudly_naming_the_variable(monkeypatch, helper, raw):
     monkeypatch.setenv("SOME_SETTING", raw)
-    with pytest.raises(ImproperlyConfigured, match="SOME_SETTING"):
+    with pytest.raises(EnvError, match="SOME_SETTING"):
         helper("SOME_SETTING", 1)
 
 
 def test_a_number_below_its_minimum_is_refused(monkeypatch):
     monkeypatch.setenv("SOME_TIMEOUT", "-1")
-    with pytest.raises(ImproperlyConfigured, match="at least 0"):
-        project_settings.env_float("SOME_TIMEOUT", 1.0)
+    with pytest.raises(EnvError, match="at least 0"):
+        env.env_float("SOME_TIMEOUT", 1.0)
 
 
 def test_lists_are_comma_separated(monkeypatch):
     monkeypatch.setenv("SOME_HOSTS", "a.example, b.example,,")
-    assert project_settings.env_list("SOME_HOSTS", []) == ["a.example", "b.example"]
+    assert env.env_list("SOME_HOSTS", []) == ["a.example", "b.example"]
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -82,6 +103,12 @@ def test_production_settings_pass_the_deploy_check():
         PLAYGROUND_FERNET_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_bad_value_stops_the_server_at_start_naming_it():
+    result = _manage("check", PLAYGROUND_CONNECT_TIMEOUT="soon")
+    assert result.returncode != 0
+    assert "PLAYGROUND_CONNECT_TIMEOUT must be a number, not 'soon'" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():

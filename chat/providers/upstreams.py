@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TypeAlias
 from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from chat.api import params, upstream
+from chat.models import Conversation
 from chat.models import Provider as ProviderRow
 from chat.providers import netguard, secrets
 
@@ -23,6 +25,10 @@ SIMULATOR_PATH = "/sim/v1"
 DEFAULT_CHOICE = ""
 SIMULATOR_CHOICE = "simulator"
 NOT_YOURS = "That provider is not one of yours (or it was deleted): choose another."
+
+# Where this server listens: chat.web.server_address(request), or an ASGI scope's
+# "server" (Daphne gives [host, port]); None when unknown.
+ServerAddress: TypeAlias = tuple[str, int | None] | list | None
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class Provider:
     refusal: str | None = None
 
 
-def simulator_base(server: tuple[str, int | None] | list | None) -> str:
+def simulator_base(server: ServerAddress) -> str:
     """The simulator's URL on this very server, from the ASGI scope's `server`."""
     if not server or server[1] is None:
         host, port = "127.0.0.1", 8000
@@ -54,11 +60,16 @@ def simulator_base(server: tuple[str, int | None] | list | None) -> str:
     return f"http://{host}:{port}{SIMULATOR_PATH}"
 
 
-def configured(server: tuple[str, int | None] | list | None) -> Provider:
+def simulator(server: ServerAddress) -> Provider:
+    """The built-in simulator, served by this very server (see simulator_base)."""
+    return Provider(SIMULATOR_NAME, simulator_base(server), is_simulator=True)
+
+
+def configured(server: ServerAddress) -> Provider:
     """The server's provider: PLAYGROUND_API_BASE, or the simulator when it is unset."""
     base = settings.PLAYGROUND_API_BASE
     if not base:
-        return Provider(SIMULATOR_NAME, simulator_base(server), is_simulator=True)
+        return simulator(server)
     return Provider(
         urlsplit(base).hostname or base,
         base,
@@ -87,7 +98,7 @@ async def available_models(provider: Provider) -> list[str]:
     return models
 
 
-def for_conversation(conversation, server: tuple[str, int | None] | list | None) -> Provider:
+def for_conversation(conversation: Conversation, server: ServerAddress) -> Provider:
     """The upstream a conversation talks to: the person's own provider when it has one,
     else the simulator when chosen, else the server's (PLAYGROUND_API_BASE, or the simulator).
 
@@ -99,7 +110,7 @@ def for_conversation(conversation, server: tuple[str, int | None] | list | None)
     if own is not None and own.owner_id == conversation.owner_id:
         return personal(own)
     if (conversation.settings or {}).get("provider") == SIMULATOR_CHOICE:
-        return Provider(SIMULATOR_NAME, simulator_base(server), is_simulator=True)
+        return simulator(server)
     return configured(server)
 
 
@@ -139,7 +150,7 @@ async def refusal(provider: Provider) -> str | None:
     return None
 
 
-def options(owner, server: tuple[str, int | None] | list | None) -> list[tuple[str, str]]:
+def options(owner, server: ServerAddress) -> list[tuple[str, str]]:
     """The Provider select: (value, label) for the server's default, the simulator when
     that is not the default, and each of the person's own providers."""
     default = configured(server)
@@ -150,7 +161,7 @@ def options(owner, server: tuple[str, int | None] | list | None) -> list[tuple[s
     return choices
 
 
-def choice_of(conversation) -> str:
+def choice_of(conversation: Conversation) -> str:
     """The select's value for what a conversation uses now."""
     if conversation.provider_id:
         return str(conversation.provider_id)
@@ -171,10 +182,10 @@ def chosen(owner, choice: str) -> tuple[ProviderRow | None, str | None]:
 achosen = sync_to_async(chosen)
 
 
-def for_choice(owner, choice: str, server: tuple[str, int | None] | list | None) -> Provider:
+def for_choice(owner, choice: str, server: ServerAddress) -> Provider:
     """The upstream a Provider-select value names for `owner` ("" is the server's default,
     "simulator", or one of the owner's own provider ids; anything else: the default)."""
     if choice == SIMULATOR_CHOICE:
-        return Provider(SIMULATOR_NAME, simulator_base(server), is_simulator=True)
+        return simulator(server)
     row, _ = chosen(owner, choice)
     return personal(row) if row is not None else configured(server)

@@ -9,6 +9,8 @@ by chat/netguard.py when saved and again before every request.
 
 from __future__ import annotations
 
+from typing import Any
+
 from asgiref.sync import async_to_sync
 from django import forms
 from django.conf import settings
@@ -103,8 +105,9 @@ class ProviderForm(forms.Form):
             raise forms.ValidationError(f"A model id has at most {MODEL_ID_LENGTH} characters.")
         return ids
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         stored = self.instance is not None and self.instance.api_key_encrypted
         moved = self.instance is not None and data.get("base_url") not in (
             None,
@@ -192,11 +195,7 @@ def provider_models(request: HttpRequest) -> HttpResponse:
         row = get_object_or_404(Provider, pk=int(choice), owner_id=request.user.pk)
         provider = upstreams.personal(row)
     elif choice == upstreams.SIMULATOR_CHOICE:
-        provider = upstreams.Provider(
-            upstreams.SIMULATOR_NAME,
-            upstreams.simulator_base(web.server_address(request)),
-            True,
-        )
+        provider = upstreams.simulator(web.server_address(request))
     elif choice == upstreams.DEFAULT_CHOICE:
         provider = upstreams.configured(web.server_address(request))
     else:
@@ -231,7 +230,7 @@ def _fetch_into_form(request: HttpRequest, form: ProviderForm, row: Provider) ->
         key = form.api_key_to_use()
         ids, problem = _fetch_models(form.cleaned_data["base_url"], key)
         if not problem:
-            data = form.data.copy()
+            data = request.POST.copy()  # what the form was made of, made mutable
             data["models"] = "\n".join(ids)
             form = ProviderForm(data, instance=row)
             fetched = f"Fetched {len(ids)} models: save to keep them."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -36,6 +37,21 @@ def test_without_a_base_url_the_simulator_answers(settings):
     provider = upstreams.configured(("127.0.0.1", 8000))
     assert provider.is_simulator and provider.name == "Built-in simulator"
     assert provider.api_key is None
+
+
+def test_every_way_to_the_simulator_gives_the_same_provider(settings):
+    """The server's default without a base URL, the panel's "simulator" choice and a
+    conversation that chose it all reach the one simulator this server serves."""
+    settings.PLAYGROUND_API_BASE = ""
+    server = ("0.0.0.0", 9000)
+    built_in = upstreams.simulator(server)
+    assert built_in == upstreams.Provider(
+        "Built-in simulator", "http://127.0.0.1:9000/sim/v1", is_simulator=True
+    )
+    assert upstreams.configured(server) == built_in
+    assert upstreams.for_choice(None, upstreams.SIMULATOR_CHOICE, server) == built_in
+    chose_it = SimpleNamespace(provider_id=None, settings={"provider": "simulator"})
+    assert upstreams.for_conversation(chose_it, server) == built_in
 
 
 def test_a_configured_upstream_is_named_by_its_host_and_keeps_its_key_out_of_repr(settings):
