@@ -271,7 +271,7 @@ def diff_runs(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"comparison": comparison, "run_options": runs.run_options(view)}
     status = 200
     if a is None or b is None:
-        context["diff_error"] = "Pick two runs of this comparison to grid."
+        context["diff_error"] = "Pick two runs of this comparison to compare."
         status = 400
     else:
         keys = {"a_key": request.GET["a"], "b_key": request.GET["b"]}
