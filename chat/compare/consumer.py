@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 
-from chat.compare import runs
+from chat.compare import results, runs
 from chat.conversations import generation
 from chat.conversations.forwarding import StreamForwarding, partial
 from chat.models import Comparison, Message
@@ -18,9 +18,11 @@ class ComparisonConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
     """A comparison page's socket: every run's stream, "Stop all" and a column's "Stop"."""
 
     async def connect(self) -> None:
-        self.user = self.scope["user"]
+        # AuthMiddlewareStack puts a user (perhaps anonymous) in every scope.
+        self.user = self.scope.get("user")
         self.comparison_id = int(self.scope["url_route"]["kwargs"]["pk"])
-        comparison = await self._comparison() if self.user.is_authenticated else None
+        signed_in = self.user is not None and self.user.is_authenticated
+        comparison = await self._comparison() if signed_in else None
         if comparison is None or comparison.conversation_id is None:
             await self.close()  # before accept: the handshake is refused
             return
@@ -37,7 +39,7 @@ class ComparisonConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content: dict, **kwargs) -> None:
+    async def receive_json(self, content: dict, **kwargs: object) -> None:
         comparison = await self._comparison()
         if comparison is None:
             await self.close()
@@ -74,8 +76,8 @@ class ComparisonConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
 def _render_comparison(
     comparison: Comparison, message_ids: list[int] | None
 ) -> tuple[str, dict[int, list[int]]]:
-    view = runs.results(comparison)
-    context = runs.page_context(comparison, view)
+    view = results.results(comparison)
+    context = results.page_context(comparison, view)
     wanted = set(message_ids or [])
     parts = []
     if message_ids is None:

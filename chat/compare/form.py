@@ -31,14 +31,15 @@ _MAX_ROWS = 100
 SWEEP_ROWS = (1, 2)
 ROLES = ("user", "assistant")
 _ROW_RE = re.compile(r"^(message|column)-(\d{1,6})-")
+_NO_SWEEP = {"name": "", "values": ""}
 
 
 @dataclass
 class Column:
     """One column: its typed settings, the values to show again, and any messages."""
 
-    settings: dict
-    values: dict[str, object]
+    settings: dict[str, object]
+    values: dict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -52,16 +53,20 @@ class Column:
 class Builder:
     title: str = ""
     system_prompt: str = ""
-    messages: list[dict] = field(default_factory=lambda: [{"role": "user", "content": ""}])
+    messages: list[dict[str, str]] = field(
+        default_factory=lambda: [{"role": "user", "content": ""}]
+    )
     columns: list[Column] = field(default_factory=list)
     # [{"name": "temperature", "values": "0, 0.5, 1.0"}, {"name": "", "values": ""}]
-    sweep: list[dict] = field(default_factory=lambda: [dict(_NO_SWEEP) for _ in SWEEP_ROWS])
+    sweep: list[dict[str, str]] = field(
+        default_factory=lambda: [dict(_NO_SWEEP) for _ in SWEEP_ROWS]
+    )
     repeats_text: str = "1"
     confirmed: int | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
     @property
-    def settings(self) -> list[dict]:
+    def settings(self) -> list[dict[str, object]]:
         return [column.settings for column in self.columns]
 
     @property
@@ -72,12 +77,9 @@ class Builder:
             return None
 
     @property
-    def sweep_record(self) -> dict:
+    def sweep_record(self) -> dict[str, list[dict[str, str]]]:
         """What built the grid, as Comparison.sweep keeps it."""
         return {"params": [row for row in self.sweep if row["name"]]}
-
-
-_NO_SWEEP = {"name": "", "values": ""}
 
 
 def read(data: Mapping[str, object]) -> Builder:
@@ -174,7 +176,7 @@ def apply_sweep(builder: Builder) -> dict[str, str]:
     return {}
 
 
-def _sweep_errors(errors: dict[str, str], rows: list[tuple[int, dict]]) -> dict[str, str]:
+def _sweep_errors(errors: dict[str, str], rows: list[tuple[int, dict[str, str]]]) -> dict[str, str]:
     by_param = {row["name"]: k for k, row in rows}
     result: dict[str, str] = {}
     for key, message in errors.items():

@@ -1,8 +1,8 @@
-"""Compare mode: one prompt under many parameter settings, side by side.
+"""Compare mode's grid: one prompt under many parameter settings, side by side.
 
-The grid of columns (a base setting with one or two swept parameters), what a
-run would cost, each run's metrics, a column's summary over its repeats, word
-diffs between answers, a bar chart as SVG and rows for a CSV export.
+The columns (a base setting with one or two swept parameters), what sets each
+column apart from the first, and what a run of them would cost. A run's figures
+are chat/compare/metrics.py; the chart's geometry is chat/compare/chart.py.
 
 Columns are typed settings exactly as `params.parse_form` returns them, so every
 range and message comes from `params.PARAMS`; nothing here repeats a rule.
@@ -12,19 +12,12 @@ Pure: no Django, no I/O.
 
 from __future__ import annotations
 
-import html
 import itertools
-import json
 import math
-import re
-import statistics
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from chat.api import params
-from chat.figures import figure
 
 MAX_COLUMNS = 12
 MAX_REPEATS = 10
@@ -32,37 +25,7 @@ MAX_SWEEP_PARAMS = 2
 
 SWEEPABLE_KINDS = frozenset({"float", "int", "model", "choice"})
 
-# (key, label, unit) of the numeric run metrics, in the order the table and chart show them.
-METRICS: list[tuple[str, str, str]] = [
-    ("first_reasoning_s", "First reasoning token", "s"),
-    ("reasoning_s", "Reasoning time", "s"),
-    ("first_answer_s", "First answer token", "s"),
-    ("total_s", "Total time", "s"),
-    ("reasoning_tps", "Reasoning speed", "tokens/s"),
-    ("answer_tps", "Answer speed", "tokens/s"),
-    ("prompt_tokens", "Prompt tokens", "tokens"),
-    ("completion_tokens", "Completion tokens", "tokens"),
-    ("reasoning_tokens", "Reasoning tokens", "tokens"),
-    ("cached_tokens", "Cached tokens", "tokens"),
-    ("answer_chars", "Answer length", "chars"),
-    ("reasoning_chars", "Reasoning length", "chars"),
-]
-
 UNSET = "unset"
-MISSING = "\u2013"  # an en dash: shown where a value is unknown
-
-_WHITESPACE_RE = re.compile(r"\s+")
-
-# Chart layout, in SVG user units (pixels at 1:1).
-_CHART_HEADING = 20
-_CHART_BAR_GAP = 4
-_CHART_GROUP_GAP = 10
-_CHART_CHAR_WIDTH = 7
-_CHART_VALUE_WIDTH = 64
-_CHART_FONT_SIZE = 12
-
-# A spreadsheet runs a cell starting with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- the grid -------------------------------------------------------------------------
@@ -70,7 +33,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def expand_sweep(
     base: Mapping[str, object], sweep: Sequence[tuple[str, Sequence[str]]]
-) -> tuple[list[dict], dict[str, str]]:
+) -> tuple[list[dict[str, object]], dict[str, str]]:
     """Columns from a base setting and up to two swept parameters, or ([], errors).
 
     `base` holds typed settings (as `params.parse_form` returns them); each swept
@@ -214,305 +177,3 @@ def estimate(columns: Sequence[Mapping[str, object]], repeats: int) -> Estimate:
 
 def _as_int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-# --- one run's figures ----------------------------------------------------------------
-
-
-def run_metrics(run: object) -> dict[str, float | int | str | None]:
-    """The figures of one finished run, from a Message-like object; None where unknown.
-
-    Times are seconds: to the first reasoning token, of reasoning (to the first
-    answer token, or the end), to the first answer token, in total. Speeds divide
-    reasoning tokens by reasoning time, and answer tokens (completion minus
-    reasoning tokens) by the time from the first answer token to the end. When
-    usage covers a whole request of several choices ("request_total"), this
-    choice's own completion and reasoning tokens are unknown, so are the speeds.
-    """
-    usage = getattr(run, "usage", None) or {}
-    sent = getattr(run, "sent_at", None)
-    first_reasoning = getattr(run, "first_reasoning_at", None)
-    first_content = getattr(run, "first_content_at", None)
-    finished = getattr(run, "finished_at", None)
-    content = getattr(run, "content", "") or ""
-    reasoning = getattr(run, "reasoning", "") or ""
-
-    per_choice = not usage.get("request_total")
-    completion = _count(usage, "completion_tokens") if per_choice else None
-    reasoning_tokens = _count(usage, "reasoning_tokens") if per_choice else None
-    reasoning_s = _seconds_between(first_reasoning, first_content or finished)
-    answer_s = _seconds_between(first_content, finished)
-    answer_tokens = None
-    if completion is not None:
-        if reasoning_tokens is not None:
-            answer_tokens = max(completion - reasoning_tokens, 0)
-        elif not reasoning and first_reasoning is None:
-            answer_tokens = completion  # nothing was reasoned, so all of it is answer
-    return {
-        "first_reasoning_s": _seconds_between(sent, first_reasoning),
-        "reasoning_s": reasoning_s,
-        "first_answer_s": _seconds_between(sent, first_content),
-        "total_s": _seconds_between(sent, finished),
-        "reasoning_tps": _rate(reasoning_tokens, reasoning_s),
-        "answer_tps": _rate(answer_tokens, answer_s),
-        "prompt_tokens": _count(usage, "prompt_tokens"),
-        "completion_tokens": completion,
-        "reasoning_tokens": reasoning_tokens,
-        "cached_tokens": _count(usage, "cached_tokens"),
-        "answer_chars": len(content),
-        "reasoning_chars": len(reasoning),
-        "finish_reason": getattr(run, "finish_reason", None) or None,
-        "status": getattr(run, "status", None) or None,
-    }
-
-
-def _seconds_between(start: datetime | None, end: datetime | None) -> float | None:
-    # The reading of conversations.cards.seconds_between (this pure module cannot import it).
-    if start is None or end is None:
-        return None
-    return max((end - start).total_seconds(), 0.0)
-
-
-def _count(usage: Mapping[str, object], key: str) -> int | None:
-    value = usage.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _rate(tokens: int | None, seconds: float | None) -> float | None:
-    if tokens is None or not seconds:
-        return None
-    return tokens / seconds
-
-
-# --- a column over its repeats ----------------------------------------------------------
-
-
-def summarize(
-    runs: Sequence[Mapping[str, object]], answers: Sequence[str], json_mode: bool
-) -> dict:
-    """One column's repeats in figures and in how far their answers agree.
-
-    Each METRICS key maps to {"mean", "stdev", "min", "max", "n"} over the runs
-    that know it (stdev is the population's, None with fewer than two values).
-    "identical_exact" is the size of the largest group of equal answers and
-    "identical_normalized" the same after folding whitespace and case, so
-    "Hello  world" and "hello world" give 1 and 2. Empty answers (a failed run)
-    agree with nothing. "runs" counts the runs and "finish_reasons" their reasons.
-
-    In JSON mode also: "json_valid", how many answers are JSON objects;
-    "json_agreeing_fields", the sorted keys present in every valid answer with the
-    same value in each (1 and 1.0 are the same; true and 1 are not); "json_fields",
-    every key seen, sorted.
-    """
-    summary: dict = {key: _spread(runs, key) for key, _, _ in METRICS}
-    summary["runs"] = len(runs)
-    summary["finish_reasons"] = dict(
-        Counter(str(run["finish_reason"]) for run in runs if run.get("finish_reason"))
-    )
-    summary["identical_exact"] = _largest_group(answers)
-    summary["identical_normalized"] = _largest_group([_normalize(a) for a in answers])
-    if json_mode:
-        summary.update(_json_agreement(answers))
-    return summary
-
-
-def _spread(runs: Sequence[Mapping[str, object]], key: str) -> dict[str, float | int | None]:
-    values = [
-        value
-        for run in runs
-        if isinstance(value := run.get(key), int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    ]
-    if not values:
-        return {"mean": None, "stdev": None, "min": None, "max": None, "n": 0}
-    return {
-        "mean": statistics.fmean(values),
-        "stdev": statistics.pstdev(values) if len(values) > 1 else None,
-        "min": min(values),
-        "max": max(values),
-        "n": len(values),
-    }
-
-
-def _normalize(answer: str) -> str:
-    return _WHITESPACE_RE.sub(" ", answer).strip().casefold()
-
-
-def _largest_group(answers: Sequence[str]) -> int:
-    counts = Counter(answer for answer in answers if answer.strip())
-    return max(counts.values(), default=0)
-
-
-def _json_agreement(answers: Sequence[str]) -> dict[str, object]:
-    objects = [obj for answer in answers if (obj := _json_object(answer)) is not None]
-    fields = sorted({key for obj in objects for key in obj})
-    agreeing = [
-        key
-        for key in fields
-        if all(key in obj for obj in objects)
-        and len({_canonical(obj[key]) for obj in objects}) == 1
-    ]
-    return {"json_valid": len(objects), "json_agreeing_fields": agreeing, "json_fields": fields}
-
-
-def _json_object(answer: str) -> dict | None:
-    # Whole numbers are read as floats so 1 and 1.0 compare equal; that also spares
-    # Python's limit on the digits of an int read from text.
-    try:
-        value = json.loads(answer, parse_int=float)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _canonical(value: object) -> str:
-    try:
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    except (ValueError, RecursionError):  # pragma: no cover - a value json.loads built
-        return repr(value)
-
-
-# --- the chart ------------------------------------------------------------------------
-
-
-def chart_svg(
-    labels: Sequence[str],
-    series: Sequence[tuple[str, str, Sequence[float | None]]],
-    *,
-    width: int = 640,
-    bar_height: int = 14,
-) -> str:
-    """A horizontal grouped bar chart as a standalone, inert SVG string.
-
-    One group per metric (series item = (label, unit, one value per column)), one
-    bar per column, each metric scaled to its own largest value, with the value
-    at the bar's end and the column label beside the bar. Bars carry only CSS
-    classes, `class="bar col-N"` with N counted from 1, and text is
-    fill="currentColor", so the page's stylesheet colours it in light and dark.
-    A missing value (None, or not finite) draws no bar and prints MISSING (an en dash).
-
-    No script, no links, no event handlers: every piece of text goes through
-    html.escape, and nothing else in the markup comes from the caller.
-    """
-    label_width = _CHART_CHAR_WIDTH * max((len(label) for label in labels), default=1) + 8
-    label_width = min(label_width, width // 3)
-    bar_left = label_width
-    bar_room = max(width - label_width - _CHART_VALUE_WIDTH, 1)
-    group_height = _CHART_HEADING + len(labels) * (bar_height + _CHART_BAR_GAP) + _CHART_GROUP_GAP
-    height = max(len(series) * group_height, 1)
-    title = "Compare: " + ", ".join(name for name, _, _ in series) if series else "Compare"
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="compare-chart" role="img" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'font-size="{_CHART_FONT_SIZE}" aria-label="{_esc(title)}">',
-        f"<title>{_esc(title)}</title>",
-    ]
-    for number, (name, unit, values) in enumerate(series):
-        top = number * group_height
-        heading = f"{name} ({unit})" if unit else name
-        parts.append(
-            f'<text class="chart-heading" x="0" y="{top + _CHART_HEADING - 6}" '
-            f'fill="currentColor" font-weight="bold">{_esc(heading)}</text>'
-        )
-        known = [v for v in values if _is_number(v)]
-        scale = max(known, default=0)
-        for column, label in enumerate(labels):
-            value = values[column] if column < len(values) else None
-            y = top + _CHART_HEADING + column * (bar_height + _CHART_BAR_GAP)
-            middle = y + bar_height / 2
-            parts.append(
-                f'<text class="chart-label" x="{bar_left - 6}" y="{middle:g}" '
-                f'text-anchor="end" dominant-baseline="middle" fill="currentColor">'
-                f"{_esc(label)}</text>"
-            )
-            if not _is_number(value):
-                parts.append(_chart_value(bar_left + 4, middle, MISSING))
-                continue
-            length = bar_room * value / scale if scale > 0 and value > 0 else 0
-            parts.append(
-                f'<rect class="bar col-{column + 1}" x="{bar_left}" y="{y}" '
-                f'width="{length:.1f}" height="{bar_height}"/>'
-            )
-            parts.append(_chart_value(bar_left + length + 4, middle, figure(value)))
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _chart_value(x: float, y: float, text: str) -> str:
-    return (
-        f'<text class="chart-value" x="{x:.1f}" y="{y:g}" dominant-baseline="middle" '
-        f'fill="currentColor">{_esc(text)}</text>'
-    )
-
-
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-# --- export -----------------------------------------------------------------------------
-
-
-def csv_rows(columns_labels: Sequence[str], summaries: Sequence[Mapping]) -> list[list[str]]:
-    """A header and one row per column, for the caller to write with the csv module.
-
-    A row holds the column's label, the mean of each METRICS key (blank when
-    unknown), the number of runs, the identical-answer counts and, for columns
-    run in JSON mode, the valid-JSON, agreeing-field and field counts (blank
-    otherwise). A label a spreadsheet would run as a formula gets a leading "'".
-    """
-    header = [
-        "Column",
-        *(f"{label} ({unit})" for _, label, unit in METRICS),
-        "Runs",
-        "Identical answers",
-        "Identical answers (normalized)",
-        "Valid JSON",
-        "Agreeing JSON fields",
-        "JSON fields",
-    ]
-    rows = [header]
-    for label, summary in zip(columns_labels, summaries, strict=True):
-        means = [_csv_number((summary.get(key) or {}).get("mean")) for key, _, _ in METRICS]
-        json_counts = [
-            _csv_number(summary.get("json_valid")),
-            _csv_count(summary.get("json_agreeing_fields")),
-            _csv_count(summary.get("json_fields")),
-        ]
-        rows.append(
-            [
-                _csv_text(label),
-                *means,
-                _csv_number(summary.get("runs")),
-                _csv_number(summary.get("identical_exact")),
-                _csv_number(summary.get("identical_normalized")),
-                *json_counts,
-            ]
-        )
-    return rows
-
-
-def _csv_number(value: object) -> str:
-    if not _is_number(value):
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    return f"{value:.3f}".rstrip("0").rstrip(".")
-
-
-def _csv_count(value: object) -> str:
-    return str(len(value)) if isinstance(value, list | tuple) else ""
-
-
-def _csv_text(text: str) -> str:
-    if text.startswith(_FORMULA_STARTS):
-        try:
-            float(text)
-        except ValueError:
-            return "'" + text
-    return text

@@ -13,6 +13,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,8 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import web
 from chat.api import params
-from chat.compare import form, grid, runs
-from chat.conversations import cards, exports
+from chat.compare import exports, form, grid, results, runs
+from chat.conversations import cards
+from chat.conversations import exports as conversation_exports
 from chat.models import (
     Comparison,
     ComparisonShareLink,
@@ -45,12 +47,18 @@ SWEEPABLE = [
 ]
 
 
+class AuthedRequest(HttpRequest):
+    """A request that login_required let in: its user is signed in."""
+
+    user: User
+
+
 # -- the builder ---------------------------------------------------------------------------
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def new_comparison(request: HttpRequest) -> HttpResponse:
+def new_comparison(request: AuthedRequest) -> HttpResponse:
     """Build a comparison: from a blank prompt, `?conversation=`, `?prompt=` or `?from=`."""
     if request.method == "GET":
         start = _starting_point(request)
@@ -86,7 +94,9 @@ def _edit(builder: form.Builder, verb: str, arg: str) -> dict[str, str]:
     return {}
 
 
-def _run(request: HttpRequest, builder: form.Builder, source: Conversation | None) -> HttpResponse:
+def _run(
+    request: AuthedRequest, builder: form.Builder, source: Conversation | None
+) -> HttpResponse:
     """Save and start the comparison, or show why not (and start nothing)."""
     errors = form.check(builder)
     limit = settings.PLAYGROUND_COMPARE_CONFIRM_REQUESTS
@@ -108,7 +118,7 @@ def _run(request: HttpRequest, builder: form.Builder, source: Conversation | Non
 
 
 def _builder_page(
-    request: HttpRequest,
+    request: AuthedRequest,
     builder: form.Builder,
     errors: dict[str, str] | None = None,
     source: Conversation | None = None,
@@ -120,7 +130,7 @@ def _builder_page(
 
 
 def _builder_context(
-    request: HttpRequest,
+    request: AuthedRequest,
     builder: form.Builder,
     errors: dict[str, str] | None = None,
     source: Conversation | None = None,
@@ -177,7 +187,7 @@ def _builder_context(
     }
 
 
-def _starting_point(request: HttpRequest) -> dict:
+def _starting_point(request: AuthedRequest) -> dict:
     user = request.user
     if "conversation" in request.GET:
         pk = _pk(request.GET["conversation"])
@@ -195,7 +205,7 @@ def _starting_point(request: HttpRequest) -> dict:
     return {}
 
 
-def _source(request: HttpRequest, raw: object) -> Conversation | None:
+def _source(request: AuthedRequest, raw: object) -> Conversation | None:
     pk = _pk(raw, missing=None)
     if pk is None:
         return None
@@ -211,11 +221,11 @@ def _source(request: HttpRequest, raw: object) -> Conversation | None:
 def comparison_page(request: HttpRequest, pk: int) -> HttpResponse:
     comparison = _owned(request, pk)
     runs.mark_interrupted(comparison)
-    view = runs.results(comparison)
+    view = results.results(comparison)
     context = {
-        **runs.page_context(comparison, view),
+        **results.page_context(comparison, view),
         "provider": _provider(request),
-        "run_options": runs.run_options(view),
+        "run_options": results.run_options(view),
     }
     return render(request, PAGE, context)
 
@@ -253,7 +263,7 @@ def stop_comparison(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_again(request: HttpRequest, pk: int) -> HttpResponse:
+def run_again(request: AuthedRequest, pk: int) -> HttpResponse:
     """A new comparison with the same prompt and settings, started at once."""
     comparison = runs.copy(_owned(request, pk))
     async_to_sync(runs.start)(comparison, _provider_for(request))
@@ -265,26 +275,31 @@ def run_again(request: HttpRequest, pk: int) -> HttpResponse:
 def diff_runs(request: HttpRequest, pk: int) -> HttpResponse:
     """A word diff of two runs' answers and of their reasoning (`?a=1-1-1&b=2-1-1`)."""
     comparison = _owned(request, pk)
-    view = runs.results(comparison)
-    a = runs.find_run(view, request.GET.get("a", ""))
-    b = runs.find_run(view, request.GET.get("b", ""))
-    context = {"comparison": comparison, "run_options": runs.run_options(view)}
+    view = results.results(comparison)
+    a = results.find_run(view, request.GET.get("a", ""))
+    b = results.find_run(view, request.GET.get("b", ""))
+    context: dict[str, object] = {
+        "comparison": comparison,
+        "run_options": results.run_options(view),
+    }
     status = 200
     if a is None or b is None:
-        context["diff_error"] = "Pick two runs of this comparison to grid."
+        context["diff_error"] = "Pick two runs of this comparison to compare."
         status = 400
     else:
         keys = {"a_key": request.GET["a"], "b_key": request.GET["b"]}
-        context["diff"] = {**runs.diff(comparison, a, b), **keys}
+        context["diff"] = {**results.diff(comparison, a, b), **keys}
     template = "compare/diff.html#diff" if web.is_htmx(request) else "compare/diff.html"
     return render(request, template, context, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def open_run(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse:
+def open_run(request: AuthedRequest, pk: int, message_pk: int) -> HttpResponse:
     """Open one run as an ordinary conversation (a copy): confirm, then copy."""
     comparison = _owned(request, pk)
+    if comparison.conversation_id is None:
+        raise Http404("This comparison has no runs.")
     message = get_object_or_404(
         Message.objects.filter(conversation_id=comparison.conversation_id)
         .exclude(status__in=runs.ACTIVE)
@@ -304,7 +319,8 @@ def open_run(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse:
 def export_json(request: HttpRequest, pk: int) -> HttpResponse:
     comparison = _owned(request, pk)
     response = HttpResponse(
-        exports.dumps(runs.export_data(comparison)), content_type="application/json"
+        conversation_exports.dumps(exports.export_data(comparison)),
+        content_type="application/json",
     )
     response["Content-Disposition"] = f'attachment; filename="comparison-{pk}.json"'
     return response
@@ -316,7 +332,7 @@ def export_csv(request: HttpRequest, pk: int) -> HttpResponse:
     comparison = _owned(request, pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="comparison-{pk}.csv"'
-    csv.writer(response).writerows(runs.csv_rows(comparison))
+    csv.writer(response).writerows(exports.csv_rows(comparison))
     return response
 
 
@@ -341,7 +357,7 @@ def share_comparison(request: HttpRequest, pk: int) -> HttpResponse:
             owner=request.user,
             comparison=comparison,
             include_reasoning=include_reasoning,
-            snapshot=runs.snapshot(comparison, include_reasoning),
+            snapshot=exports.snapshot(comparison, include_reasoning),
         )
         flash.success(request, "Share link created: copy it from the list below.")
         return redirect("chat-compare-share", pk=pk)
@@ -373,7 +389,7 @@ def shared_comparison(request: HttpRequest, token: str) -> HttpResponse:
         "headers": shared.get("headers") or [],
         "rows": shared.get("rows") or [],
         "json_mode": shared.get("json_mode"),
-        "chart_svg": runs.render_chart(shared.get("chart") or {}),
+        "chart_svg": results.render_chart(shared.get("chart") or {}),
         "has_summary": any(row.get("runs") for row in shared.get("rows") or []),
     }
     response = render(request, "compare/shared.html", context)
@@ -400,7 +416,7 @@ def _provider(request: HttpRequest) -> upstreams.Provider:
     return upstreams.configured(web.server_address(request))
 
 
-def _provider_for(request: HttpRequest):
+def _provider_for(request: AuthedRequest):
     """Each column's upstream, from its Provider select (checked to be the person's)."""
     server = web.server_address(request)
     return lambda column: upstreams.for_choice(

@@ -12,7 +12,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import AsyncClient
 from django.urls import URLPattern, reverse
 
-from chat.compare import grid, runs, urls
+from chat.compare import results, runs, urls
+from chat.compare.metrics import run_metrics
 from chat.conversations import generation
 from chat.models import Comparison, ComparisonRun, Message
 from chat.providers.upstreams import Provider
@@ -114,7 +115,7 @@ async def test_four_columns_send_four_parameter_sets_stream_at_once_and_keep_met
     stream = "".join(frames)
     for answer in answers:
         assert f'hx-target="#answer-text-{answer.pk}" hx-swap="beforeend"' in stream
-    metrics = [grid.run_metrics(a) for a in answers]
+    metrics = [run_metrics(a) for a in answers]
     assert all(m["total_s"] > 0 and m["completion_tokens"] > 0 for m in metrics)
     # The page's last word: four complete runs, a summary table and a chart.
     assert "compare-chart" in frames[-1] and "<table" in frames[-1]
@@ -353,7 +354,7 @@ async def test_someone_elses_comparison_socket_is_refused(bob_cookie, alices_com
 async def _results(comparison):
     from asgiref.sync import sync_to_async
 
-    return await sync_to_async(runs.results)(comparison)
+    return await sync_to_async(results.results)(comparison)
 
 
 async def test_each_column_talks_to_its_own_provider(

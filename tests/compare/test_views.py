@@ -195,6 +195,13 @@ def test_a_diff_names_the_differing_settings_and_marks_the_words(alice_client, f
     assert bad.status_code == 400 and "Pick two runs" in bad.content.decode()
 
 
+def test_a_diff_of_runs_it_does_not_have_says_what_to_pick(alice_client, finished):
+    url = reverse("chat-compare-diff", args=[finished.pk]) + "?a=1-1-1&b=7-1-1"
+    response = alice_client.get(url)
+    assert response.status_code == 400
+    assert "Pick two runs of this comparison to compare." in response.content.decode()
+
+
 def test_save_renames_and_the_list_shows_it(alice_client, finished):
     url = reverse("chat-compare-rename", args=[finished.pk])
     response = alice_client.post(url, {"title": "  Tide   sweep "}, HTTP_HX_REQUEST="true")
