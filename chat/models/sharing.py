@@ -102,6 +102,7 @@ class ShareLink(AbstractShareLink):
     snapshot = models.JSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # In place of the base's manager, a class attribute (hence ClassVar) like it.
     objects: ClassVar = ConversationShareLinkQuerySet.as_manager()
 
     def __str__(self) -> str:
