@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import TypeVar
+from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
 from django.http import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    # For the annotation only: at run time this module needs no app to be loaded.
+    from django.contrib.auth.models import User
 
 # Pages anyone with a link may read: kept out of search engines, referrers and caches.
 PUBLIC_HEADERS = {
@@ -15,7 +19,24 @@ PUBLIC_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+_Params = ParamSpec("_Params")
+
+
+class _Addressable(Protocol):
+    def get_absolute_url(self) -> str: ...
+
+
+_Item = TypeVar("_Item", bound=_Addressable)
+
+
+class AuthedRequest(HttpRequest):
+    """The request a login_required view gets: its user is signed in, never anonymous.
+
+    For type checking only: annotate such a view's request with it, Django passes an
+    ordinary request.
+    """
+
+    user: User
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -37,14 +58,19 @@ def server_address(request: HttpRequest) -> tuple[str, int | None]:
     return (request.META.get("SERVER_NAME", "127.0.0.1"), port)
 
 
-def public_page(view: View) -> View:
+def with_absolute_urls(request: HttpRequest, items: Iterable[_Item]) -> list[tuple[_Item, str]]:
+    """Each item with its full URL (scheme and host too), as a person copies it to send on."""
+    return [(item, request.build_absolute_uri(item.get_absolute_url())) for item in items]
+
+
+def public_page(view: Callable[_Params, HttpResponse]) -> Callable[_Params, HttpResponse]:
     """A page shown to anyone holding its link: sent with PUBLIC_HEADERS."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+    def wrapper(*args: _Params.args, **kwargs: _Params.kwargs) -> HttpResponse:
+        response = view(*args, **kwargs)
         for name, value in PUBLIC_HEADERS.items():
             response.headers[name] = value
         return response
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper

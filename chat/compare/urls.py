@@ -17,12 +17,5 @@ urlpatterns = [
     ),
     path("compare/<int:pk>/export.json", views.export_json, name="chat-compare-json"),
     path("compare/<int:pk>/export.csv", views.export_csv, name="chat-compare-csv"),
-    path("compare/<int:pk>/share/", views.share_comparison, name="chat-compare-share"),
-    path(
-        "compare/shares/<str:token>/revoke/",
-        views.revoke_share,
-        name="chat-compare-share-revoke",
-    ),
-    path("cs/<str:token>/", views.shared_comparison, name="chat-compare-shared"),
     path("ws/compare/<int:pk>/", views.websocket_only, name="ws-compare"),
 ]

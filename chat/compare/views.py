@@ -18,7 +18,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
@@ -28,14 +27,12 @@ from chat.conversations import cards
 from chat.conversations import exports as conversation_exports
 from chat.models import (
     Comparison,
-    ComparisonShareLink,
     Conversation,
     Message,
     PromptVersion,
     SavedPrompt,
 )
 from chat.providers import upstreams
-from chat.web import PUBLIC_HEADERS
 
 BUILDER = "compare/new.html"
 PAGE = "compare/comparison.html"
@@ -341,67 +338,6 @@ def export_csv(request: HttpRequest, pk: int) -> HttpResponse:
 def websocket_only(request: HttpRequest, pk: int) -> HttpResponse:
     _owned(request, pk)
     return HttpResponse("This address takes a websocket connection.", status=426)
-
-
-# -- sharing -----------------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def share_comparison(request: HttpRequest, pk: int) -> HttpResponse:
-    """The comparison's links, and the form that makes one (a snapshot taken now)."""
-    comparison = _owned(request, pk)
-    if request.method == "POST":
-        include_reasoning = bool(request.POST.get("include_reasoning"))
-        ComparisonShareLink.objects.create(
-            owner=request.user,
-            comparison=comparison,
-            include_reasoning=include_reasoning,
-            snapshot=exports.snapshot(comparison, include_reasoning),
-        )
-        flash.success(request, "Share link created: copy it from the list below.")
-        return redirect("chat-compare-share", pk=pk)
-    links = list(_my_links(request).filter(comparison=comparison).order_by("-created_at", "-id"))
-    for link in links:
-        link.url = request.build_absolute_uri(reverse("chat-compare-shared", args=[link.token]))
-    return render(request, "compare/share.html", {"comparison": comparison, "links": links})
-
-
-@login_required
-@require_POST
-def revoke_share(request: HttpRequest, token: str) -> HttpResponse:
-    link = get_object_or_404(_my_links(request), token=token)
-    if link.revoked_at is None:
-        link.revoked_at = timezone.now()
-        link.save(update_fields=["revoked_at"])
-    flash.success(request, "Revoked: the link no longer opens.")
-    return redirect("chat-compare-share", pk=link.comparison_id)
-
-
-@require_GET
-def shared_comparison(request: HttpRequest, token: str) -> HttpResponse:
-    """The public, read-only page of a live link: the snapshot alone, nothing of its owner."""
-    link = get_object_or_404(ComparisonShareLink, token=token, revoked_at__isnull=True)
-    shared = link.snapshot
-    context = {
-        "shared": shared,
-        "shared_at": link.created_at,
-        "headers": shared.get("headers") or [],
-        "rows": shared.get("rows") or [],
-        "json_mode": shared.get("json_mode"),
-        "chart_svg": results.render_chart(shared.get("chart") or {}),
-        "has_summary": any(row.get("runs") for row in shared.get("rows") or []),
-    }
-    response = render(request, "compare/shared.html", context)
-    for name, value in PUBLIC_HEADERS.items():
-        response.headers[name] = value
-    return response
-
-
-def _my_links(request: HttpRequest):
-    return ComparisonShareLink.objects.filter(
-        owner_id=request.user.pk, comparison__owner_id=request.user.pk
-    )
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from django.urls import path
 
 from chat.prompts import views
 
+# A prompt's share links are chat.sharing's (chat/sharing/urls.py).
 urlpatterns = [
     path("c/<int:pk>/save-prompt/", views.save_prompt, name="chat-save-prompt"),
     path("prompts/", views.prompt_library, name="chat-prompts"),
@@ -10,12 +11,4 @@ urlpatterns = [
     path("prompts/<int:pk>/restore/", views.restore_version, name="chat-prompt-restore"),
     path("prompts/<int:pk>/duplicate/", views.duplicate_prompt, name="chat-prompt-duplicate"),
     path("prompts/<int:pk>/delete/", views.delete_prompt, name="chat-prompt-delete"),
-    path("prompts/<int:pk>/share/", views.share_prompt, name="chat-prompt-share"),
-    path(
-        "prompt-shares/<str:token>/revoke/",
-        views.revoke_prompt_share,
-        name="chat-prompt-share-revoke",
-    ),
-    path("p/<str:token>/", views.shared_prompt, name="chat-prompt-shared"),
-    path("p/<str:token>/copy/", views.copy_shared_prompt, name="chat-prompt-shared-copy"),
 ]

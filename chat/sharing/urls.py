@@ -1,12 +1,33 @@
+"""Every kind of share link's pages: the owner's (create, list, update, revoke) and the
+public ones behind a token."""
+
 from django.urls import path
 
-from chat.sharing import views
+from chat.sharing import comparison_views, prompt_views, views
 
 urlpatterns = [
+    # Conversations.
     path("c/<int:pk>/share/", views.share_conversation, name="chat-share"),
     path("shares/", views.share_list, name="chat-shares"),
     path("shares/<str:token>/update/", views.update_share, name="chat-share-update"),
     path("shares/<str:token>/revoke/", views.revoke_share, name="chat-share-revoke"),
     path("s/<str:token>/", views.shared_conversation, name="chat-shared"),
     path("s/<str:token>/continue/", views.continue_shared, name="chat-shared-continue"),
+    # Saved prompts.
+    path("prompts/<int:pk>/share/", prompt_views.share_prompt, name="chat-prompt-share"),
+    path(
+        "prompt-shares/<str:token>/revoke/",
+        prompt_views.revoke_prompt_share,
+        name="chat-prompt-share-revoke",
+    ),
+    path("p/<str:token>/", prompt_views.shared_prompt, name="chat-prompt-shared"),
+    path("p/<str:token>/copy/", prompt_views.copy_shared_prompt, name="chat-prompt-shared-copy"),
+    # Comparisons.
+    path("compare/<int:pk>/share/", comparison_views.share_comparison, name="chat-compare-share"),
+    path(
+        "compare/shares/<str:token>/revoke/",
+        comparison_views.revoke_share,
+        name="chat-compare-share-revoke",
+    ),
+    path("cs/<str:token>/", comparison_views.shared_comparison, name="chat-compare-shared"),
 ]

@@ -17,6 +17,7 @@ from chat.compare.metrics import run_metrics
 from chat.conversations import generation
 from chat.models import Comparison, ComparisonRun, Message
 from chat.providers.upstreams import Provider
+from chat.sharing import urls as sharing_urls
 from playground.asgi import application
 from tests.sockets import FRAME_TIMEOUT, ORIGIN, recorded
 
@@ -263,7 +264,7 @@ COMPARE_PUBLIC = {"chat-compare-shared"}
 def _compare_urls() -> list[URLPattern]:
     return [
         p
-        for p in urls.urlpatterns
+        for p in [*urls.urlpatterns, *sharing_urls.urlpatterns]
         if p.name
         and (p.name.startswith("chat-compare") or p.name == "ws-compare")
         and set(p.pattern.converters) & {"pk", "message_pk", "token"}

@@ -1,4 +1,5 @@
-"""Share links: creating, the public page, updating, revoking, and copying a share."""
+"""Conversations' share links: creating, the public page, updating, revoking, the list
+of all, and copying a share."""
 
 from __future__ import annotations
 
@@ -23,26 +24,6 @@ ATTACKS = (
 )
 UPSTREAM = "api.upstream-secret.example"
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43,}$")
-
-
-@pytest.fixture
-def alice(django_user_model):
-    """Alice owns the conversation and its share links."""
-    return django_user_model.objects.create_user(
-        "alice-owner", email="alice@owner.example", password="pw-alice-123"
-    )
-
-
-@pytest.fixture
-def bob(django_user_model):
-    """Bob may read a link Alice gives him, and copy it; nothing of hers may change."""
-    return django_user_model.objects.create_user("bob", password="pw-bob-123")
-
-
-@pytest.fixture
-def alice_client(client, alice):
-    client.force_login(alice)
-    return client
 
 
 @pytest.fixture

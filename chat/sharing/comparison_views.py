@@ -1,0 +1,63 @@
+"""Share links of comparisons: a read-only snapshot of the prompt, every column's
+settings and runs, the summary table and the chart, taken when the link is made."""
+
+from __future__ import annotations
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chat import web
+from chat.compare import exports, results
+from chat.models import Comparison, ComparisonShareLink
+from chat.sharing import links
+from chat.web import AuthedRequest
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def share_comparison(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The comparison's links, and the form that makes one (a snapshot taken now)."""
+    comparison = get_object_or_404(Comparison.objects.owned_by(request.user), pk=pk)
+    if request.method == "POST":
+        include_reasoning = bool(request.POST.get("include_reasoning"))
+        ComparisonShareLink.objects.create(
+            owner=request.user,
+            comparison=comparison,
+            include_reasoning=include_reasoning,
+            snapshot=exports.snapshot(comparison, include_reasoning),
+        )
+        flash.success(request, "Share link created: copy it from the list below.")
+        return redirect("chat-compare-share", pk=pk)
+    mine = ComparisonShareLink.objects.owned_by(request.user).filter(comparison=comparison)
+    shown = web.with_absolute_urls(request, mine.order_by("-created_at", "-id"))
+    return render(request, "compare/share.html", {"comparison": comparison, "links": shown})
+
+
+@login_required
+@require_POST
+def revoke_share(request: AuthedRequest, token: str) -> HttpResponse:
+    link = links.revoke(request, ComparisonShareLink.objects.all(), token)
+    return links.back(request, reverse("chat-compare-share", args=[link.comparison_id]))
+
+
+@web.public_page
+@require_GET
+def shared_comparison(request: HttpRequest, token: str) -> HttpResponse:
+    """The public, read-only page of a live link: the snapshot alone, nothing of its owner."""
+    link = get_object_or_404(ComparisonShareLink.objects.live(token))
+    shared = link.snapshot
+    rows = shared.get("rows") or []
+    context = {
+        "shared": shared,
+        "shared_at": link.created_at,
+        "headers": shared.get("headers") or [],
+        "rows": rows,
+        "json_mode": shared.get("json_mode"),
+        "chart_svg": results.render_chart(shared.get("chart") or {}),
+        "has_summary": any(row.get("runs") for row in rows),
+    }
+    return render(request, "compare/shared.html", context)

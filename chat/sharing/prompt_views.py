@@ -1,0 +1,79 @@
+"""Share links of saved prompts: a read-only link to one version, and its copy.
+
+A link shows the version that was the latest when it was made; later versions do not
+change what it shows. Its public page shows that version and the prompt's name,
+nothing else of the owner's (not the tags, notes or other versions).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chat import web
+from chat.models import PromptShareLink
+from chat.prompts import versions
+from chat.sharing import links
+from chat.web import AuthedRequest
+
+SECTION = "#share-links"  # where the prompt's page lists its links
+
+
+@login_required
+@require_POST
+def share_prompt(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A read-only link to the latest version; later versions do not change what it shows."""
+    prompt = get_object_or_404(versions.my_prompts(request.user), pk=pk)
+    version = versions.version_or_404(prompt, None)
+    PromptShareLink.objects.create(owner=request.user, prompt=prompt, version=version)
+    flash.success(request, f"Share link created for version {version.number}: copy it below.")
+    return redirect(reverse("chat-prompt", args=[prompt.pk]) + SECTION)
+
+
+@login_required
+@require_POST
+def revoke_prompt_share(request: AuthedRequest, token: str) -> HttpResponse:
+    link = links.revoke(request, PromptShareLink.objects.all(), token)
+    return links.back(request, reverse("chat-prompt", args=[link.prompt_id]) + SECTION)
+
+
+@web.public_page
+@require_GET
+def shared_prompt(request: HttpRequest, token: str) -> HttpResponse:
+    """The public, read-only page of a live link: the version, nothing else of the owner."""
+    link = _live(token)
+    context = {
+        "token": token,
+        "name": link.prompt.name,
+        "version": link.version,
+        "parameters": versions.param_rows(link.version.settings),
+    }
+    return render(request, "prompts/shared.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def copy_shared_prompt(request: AuthedRequest, token: str) -> HttpResponse:
+    """Copy a shared version into the reader's library as a new prompt.
+
+    The shared page links here rather than posting: it sends no referrer, so browsers
+    send `Origin: null` with its forms, which the CSRF check rightly refuses.
+    """
+    link = _live(token)
+    if request.method == "GET":
+        context = {"token": token, "name": link.prompt.name}
+        return render(request, "prompts/copy_shared.html", context)
+    copy = versions.new_prompt(
+        request.user, link.prompt.name, link.version, note="Copied from a share link"
+    )
+    flash.success(request, "This prompt is now in your library.")
+    return redirect("chat-prompt", pk=copy.pk)
+
+
+def _live(token: str) -> PromptShareLink:
+    live = PromptShareLink.objects.live(token).select_related("prompt", "version")
+    return get_object_or_404(live)
