@@ -120,7 +120,8 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from chat.api.params import DEFAULT_MODELS, NEAR_ZERO_TEMPERATURE, validate_body
+from chat.api.params import DEFAULT_MODELS, NEAR_ZERO_TEMPERATURE
+from chat.api.rules import validate_body
 
 Scope: TypeAlias = MutableMapping[str, Any]
 Message: TypeAlias = MutableMapping[str, Any]
