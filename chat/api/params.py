@@ -1,19 +1,15 @@
 """Every chat-completions request parameter, defined once, and the panel's reader.
 
 The settings form, websocket validation, the request body, "view code", the compare
-grid and the API-strict rules (`rules.py`) all read `PARAMS`. Ranges, limits,
-defaults and help come from the API reference (kimi-k2-thinking, OpenAI-compatible
-chat completions) and live here only.
+grid and the API-strict rules all read `PARAMS`; the ranges, limits, defaults and help
+(from the API reference for kimi-k2-thinking) live here only.
 
-Two readers of the same fields:
-
-- `parse_form` (here) is lenient about *syntax* (the settings panel sends strings)
-  and speaks to a person, using UI labels: "Temperature must be between 0 and 2."
-- `rules.validate_body` is strict about JSON types, like the real API, and speaks in
-  API field names: "temperature must be a number, not a string."
+- `parse_form` reads the settings panel: lenient about *syntax* (the panel sends
+  strings), speaking to a person in UI labels: "Temperature must be between 0 and 2."
+- `rules.validate_body` reads a request body as the API does: strict about JSON types,
+  in API field names: "temperature must be a number, not a string."
 
 Both check values with the same `range_error`, `stop_list_error` and `validate_tools`.
-
 Pure: no Django, no I/O.
 """
 

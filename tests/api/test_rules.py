@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import doctest
+
 import pytest
 
+import chat.api.rules
 from chat.api.params import MAX_TOOLS, parse_form
 from chat.api.rules import validate_body, validate_messages
 from tests.api.samples import ASCII_32, MULTIBYTE_33, USER_HELLO, request_body, tools
+
+
+def test_the_docstring_examples_hold() -> None:
+    assert doctest.testmod(chat.api.rules).failed == 0
+
 
 # --- validate_body: what the API accepts ----------------------------------------------
 
