@@ -6,7 +6,7 @@ import doctest
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chat.api.sse
@@ -122,6 +122,8 @@ def split_streams(draw: st.DrawFn) -> tuple[list[tuple[str, str]], bytes, list[b
     return deltas, raw, pieces
 
 
+# A busy machine makes examples slow, not wrong: no deadline, no speed check.
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(split_streams())
 def test_any_split_of_a_stream_gives_the_same_events(stream) -> None:
     deltas, raw, pieces = stream
