@@ -1,16 +1,15 @@
-"""Every chat-completions request parameter, defined once.
+"""Every chat-completions request parameter, defined once, and the panel's reader.
 
-The settings form, websocket validation, the request body, "view code" and the
-compare grid all read `PARAMS`. Ranges, defaults and help come from the API
-reference (kimi-k2-thinking, OpenAI-compatible chat completions).
+The settings form, websocket validation, the request body, "view code", the compare
+grid and the API-strict rules all read `PARAMS`; the ranges, limits, defaults and help
+(from the API reference for kimi-k2-thinking) live here only.
 
-Two readers, two validators:
+- `parse_form` reads the settings panel: lenient about *syntax* (the panel sends
+  strings), speaking to a person in UI labels: "Temperature must be between 0 and 2."
+- `rules.validate_body` reads a request body as the API does: strict about JSON types,
+  in API field names: "temperature must be a number, not a string."
 
-- `parse_form` is lenient about *syntax* (the settings panel sends strings) and
-  speaks to a person, using UI labels: "Temperature must be between 0 and 2."
-- `validate_body` is strict about JSON types, like the real API, and speaks in API
-  field names: "temperature must be a number, not a string."
-
+Both check values with the same `range_error`, `stop_list_error` and `validate_tools`.
 Pure: no Django, no I/O.
 """
 
@@ -19,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -41,7 +40,7 @@ RESPONSE_FORMATS: tuple[str, ...] = ("text", "json_object")
 TOOL_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
-class _ModelFamily(tuple):
+class _ModelFamily(tuple[str, ...]):
     """Model-id prefixes whose `in` matches any id starting with one of them.
 
     A tuple so `model.startswith(THINKING_MODELS)` works too; `in` is overridden
@@ -212,6 +211,17 @@ def default_settings() -> dict[str, object]:
     return {name: _UI_DEFAULTS.get(name) for name in PARAMS}
 
 
+def changed_settings(settings: Mapping[str, object]) -> dict[str, object]:
+    """Only the fields set away from where the panel starts, for a compact summary."""
+    changed: dict[str, object] = {}
+    for name, param in PARAMS.items():
+        value = settings.get(name)
+        baseline = _UI_DEFAULTS.get(name, param.default)
+        if value is not None and value != baseline:
+            changed[name] = value
+    return changed
+
+
 def parse_form(data: Mapping[str, object]) -> tuple[dict[str, object], dict[str, str]]:
     r"""Read the settings panel's values into typed settings and per-field messages.
 
@@ -274,7 +284,7 @@ def _parse_float(param: Param, raw: object) -> tuple[object, str | None]:
         return None, f"{param.label} must be a number."
     if not math.isfinite(value):
         return None, f"{param.label} must be a number."
-    return value, _range_error(param.label, param, value)
+    return value, range_error(param.label, param, value)
 
 
 def _parse_int(param: Param, raw: object) -> tuple[object, str | None]:
@@ -289,7 +299,7 @@ def _parse_int(param: Param, raw: object) -> tuple[object, str | None]:
         value = int(text)
     except ValueError:
         return None, f"{param.label} must be a whole number."
-    return value, _range_error(param.label, param, value)
+    return value, range_error(param.label, param, value)
 
 
 def _parse_bool(param: Param, raw: object) -> tuple[object, str | None]:
@@ -329,7 +339,7 @@ def _parse_stop(param: Param, raw: object) -> tuple[object, str | None]:
         return None, f"{param.label} must be text, one per line."
     if not stops:
         return None, None
-    return stops, _stop_list_error(stops)
+    return stops, stop_list_error(stops)
 
 
 def _parse_tools(param: Param, raw: object) -> tuple[object, str | None]:
@@ -375,7 +385,9 @@ def _escape_stop(stop: str) -> str:
 # --- the request body ---------------------------------------------------------------
 
 
-def build_body(settings: Mapping[str, object], messages: list[dict]) -> dict:
+def build_body(
+    settings: Mapping[str, object], messages: Sequence[Mapping[str, object]]
+) -> dict[str, object]:
     """The JSON body: model, messages, then every set parameter in PARAMS order.
 
     Unset fields are left out rather than sent as null, so the upstream applies its
@@ -402,131 +414,10 @@ def build_body(settings: Mapping[str, object], messages: list[dict]) -> dict:
     return body
 
 
-def validate_body(body: Mapping[str, object]) -> dict[str, str]:
-    """Check a request body as the API does; {field: message}, empty when valid.
-
-    JSON types are strict ("0.5" is not a number, true is not an integer); null
-    means unset for optional fields; unknown fields are ignored.
-    """
-    if not isinstance(body, Mapping):
-        return {"body": "The request body must be a JSON object."}
-    errors: dict[str, str] = {}
-    model = body.get("model")
-    if not isinstance(model, str) or not model.strip():
-        errors["model"] = "model is required: a non-empty model name."
-    if body.get("messages") is None:
-        errors["messages"] = "messages is required: a list of at least one message."
-    else:
-        _put(errors, "messages", validate_messages(body["messages"]))
-    for name, param in PARAMS.items():
-        value = body.get(name)
-        if name != "model" and value is not None:
-            _put(errors, name, _BODY_CHECKS[param.kind](param, value))
-    _put(errors, "stream_options", _stream_options_error(body))
-    if "response_format" not in errors and _is_json_mode(body) and _has_partial(body):
-        errors["response_format"] = (
-            "A partial assistant message cannot be combined with response_format "
-            "json_object; drop one of them."
-        )
-    return errors
+# --- checks both readers share (rules.py is the API-strict reader) --------------------
 
 
-def _put(errors: dict[str, str], name: str, message: str | None) -> None:
-    if message:
-        errors[name] = message
-
-
-def _check_number(param: Param, value: object) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"{param.name} must be a number, not {_json_type(value)}."
-    if not math.isfinite(value):
-        return f"{param.name} must be a finite number."
-    return _range_error(param.name, param, value)
-
-
-def _check_integer(param: Param, value: object) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return f"{param.name} must be an integer, not {_json_type(value)}."
-    return _range_error(param.name, param, value)
-
-
-def _check_bool(param: Param, value: object) -> str | None:
-    if not isinstance(value, bool):
-        return f"{param.name} must be true or false, not {_json_type(value)}."
-    return None
-
-
-def _check_response_format(param: Param, value: object) -> str | None:
-    if not isinstance(value, Mapping) or value.get("type") not in param.choices:
-        return 'response_format must be {"type": "text"} or {"type": "json_object"}.'
-    return None
-
-
-def _check_stop(param: Param, value: object) -> str | None:
-    if isinstance(value, str):
-        return _stop_list_error([value])
-    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-        return "stop must be a string or a list of strings."
-    return _stop_list_error(value)
-
-
-def _check_tools(param: Param, value: object) -> str | None:
-    return validate_tools(value)
-
-
-_BODY_CHECKS = {
-    "float": _check_number,
-    "int": _check_integer,
-    "bool": _check_bool,
-    "choice": _check_response_format,
-    "stop": _check_stop,
-    "tools": _check_tools,
-}
-
-
-def _stream_options_error(body: Mapping[str, object]) -> str | None:
-    options = body.get("stream_options")
-    if options is None:
-        return None
-    if not isinstance(options, Mapping) or not isinstance(
-        options.get("include_usage", False), bool
-    ):
-        return 'stream_options must be {"include_usage": true} or {"include_usage": false}.'
-    if body.get("stream") is not True:
-        return "stream_options is only allowed when stream is true."
-    return None
-
-
-def _is_json_mode(body: Mapping[str, object]) -> bool:
-    fmt = body.get("response_format")
-    return isinstance(fmt, Mapping) and fmt.get("type") == "json_object"
-
-
-def _has_partial(body: Mapping[str, object]) -> bool:
-    messages = body.get("messages")
-    return isinstance(messages, list) and any(
-        isinstance(m, Mapping) and m.get("partial") is True for m in messages
-    )
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
-# --- shared rules -------------------------------------------------------------------
-
-
-def _range_error(label: str, param: Param, value: float) -> str | None:
+def range_error(label: str, param: Param, value: float) -> str | None:
     low, high = param.minimum, param.maximum
     if (low is not None and value < low) or (high is not None and value > high):
         if low is not None and high is not None:
@@ -541,7 +432,7 @@ def _format_number(value: object) -> str:
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
-def _stop_list_error(stops: list[str]) -> str | None:
+def stop_list_error(stops: list[str]) -> str | None:
     if len(stops) > MAX_STOP_SEQUENCES:
         return f"At most {MAX_STOP_SEQUENCES} stop sequences (you gave {len(stops)})."
     for stop in stops:
@@ -595,172 +486,6 @@ def _tool_error(tool: object) -> str | None:
     if not isinstance(function.get("parameters"), Mapping):
         return f'function "{name}" needs parameters (a JSON Schema object).'
     return None
-
-
-def validate_messages(messages: object) -> str | None:
-    """The first problem with a messages array, or None when the API would accept it."""
-    if not isinstance(messages, list):
-        return "Messages must be a list of message objects."
-    if not messages:
-        return "Messages must contain at least one message."
-    for number, message in enumerate(messages, start=1):
-        error = _message_error(message, is_last=number == len(messages))
-        if error:
-            return f"Message {number}: {error}"
-    return None
-
-
-def _message_error(message: object, *, is_last: bool) -> str | None:
-    if not isinstance(message, Mapping):
-        return "each message must be an object."
-    role = message.get("role")
-    if role not in ROLES:
-        return f"role {json.dumps(role)} is not one of {', '.join(ROLES)}."
-    if role != "assistant":
-        for field in ("tool_calls", "partial", "reasoning_content"):
-            if message.get(field) is not None:
-                return f"only assistant messages may have {field}."
-    if role == "assistant":
-        error = _assistant_error(message, is_last=is_last)
-        if error:
-            return error
-    elif message.get("content") is None:
-        return "content is required."
-    if role == "tool":
-        tool_call_id = message.get("tool_call_id")
-        if not isinstance(tool_call_id, str) or not tool_call_id:
-            return "a tool message needs the tool_call_id it answers."
-    if message.get("content") is not None:
-        return _content_error(message["content"])
-    return None
-
-
-def _assistant_error(message: Mapping[str, object], *, is_last: bool) -> str | None:
-    partial = message.get("partial")
-    if partial is not None and not isinstance(partial, bool):
-        return "partial must be true or false."
-    if partial and not is_last:
-        return "only the last message may be partial."
-    reasoning = message.get("reasoning_content")
-    if reasoning is not None and not isinstance(reasoning, str):
-        return "reasoning_content must be a string."
-    tool_calls = message.get("tool_calls")
-    if tool_calls is not None:
-        error = _tool_calls_error(tool_calls)
-        if error:
-            return error
-    elif message.get("content") is None:
-        return "an assistant message needs content or tool_calls."
-    return None
-
-
-def _tool_calls_error(tool_calls: object) -> str | None:
-    if not isinstance(tool_calls, list):
-        return "tool_calls must be a list."
-    for number, call in enumerate(tool_calls, start=1):
-        function = call.get("function") if isinstance(call, Mapping) else None
-        if (
-            not isinstance(call, Mapping)
-            or not isinstance(call.get("id"), str)
-            or call.get("type") != "function"
-            or not isinstance(function, Mapping)
-            or not isinstance(function.get("name"), str)
-            or not isinstance(function.get("arguments"), str)
-        ):
-            return (
-                f"tool call {number} must be "
-                '{"id", "type": "function", "function": {"name", "arguments" (a JSON string)}}.'
-            )
-    return None
-
-
-def _content_error(content: object) -> str | None:
-    if isinstance(content, str):
-        return None
-    if not isinstance(content, list) or not content:
-        return "content must be a string or a non-empty list of content parts."
-    for number, part in enumerate(content, start=1):
-        kind = part.get("type") if isinstance(part, Mapping) else None
-        if kind == "text" and isinstance(part.get("text"), str):
-            continue
-        image = part.get("image_url") if kind == "image_url" else None
-        if isinstance(image, Mapping) and isinstance(image.get("url"), str):
-            continue
-        return (
-            f'content part {number} must be {{"type": "text", "text": ...}} or '
-            '{"type": "image_url", "image_url": {"url": ...}}.'
-        )
-    return None
-
-
-# --- what the UI says about settings --------------------------------------------------
-
-
-def advice(settings: Mapping[str, object], messages: list[dict] | None = None) -> list[str]:
-    """The API reference's recommendations that apply to these settings, as sentences."""
-    notes: list[str] = []
-    temperature = settings.get("temperature")
-    top_p = settings.get("top_p")
-    if temperature not in (None, 1) and top_p not in (None, 1):
-        notes.append("Changing both temperature and top_p is not recommended; adjust one of them.")
-    if is_thinking_model(settings.get("model")) and temperature not in (
-        None,
-        RECOMMENDED_THINKING_TEMPERATURE,
-    ):
-        notes.append("1.0 is the recommended temperature for kimi-k2-thinking models.")
-    if settings.get("response_format") == "json_object":
-        notes.append("JSON mode: ask for JSON explicitly in your prompt.")
-        if messages is not None and not any("json" in _text_of(m).lower() for m in messages):
-            notes.append("Your prompt does not mention JSON yet.")
-    n = settings.get("n")
-    if (
-        isinstance(n, int)
-        and n > 1
-        and isinstance(temperature, int | float)
-        and temperature < NEAR_ZERO_TEMPERATURE
-    ):
-        notes.append("With temperature near 0 only one choice is returned.")
-    return notes
-
-
-def _text_of(message: Mapping[str, object]) -> str:
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(
-            p["text"] for p in content if isinstance(p, Mapping) and isinstance(p.get("text"), str)
-        )
-    return ""
-
-
-_FINISH_REASONS = {
-    "stop": "stop: the model finished its answer",
-    "length": "length: stopped at max_tokens",
-    "tool_calls": "tool_calls: the model asked to call a tool",
-    "content_filter": "content_filter: the provider filtered the output",
-}
-
-
-def describe_finish(reason: str | None, settings: Mapping[str, object] | None = None) -> str:
-    """Why a choice ended, in words: "length" -> "length: stopped at max_tokens"."""
-    if reason is None:
-        return ""
-    if reason == "stop" and settings and settings.get("stop"):
-        # With stop sequences set, "stop" may mean one matched; the API does not say which.
-        return "stop: the model finished its answer or reached a stop sequence"
-    return _FINISH_REASONS.get(reason, reason)
-
-
-def changed_settings(settings: Mapping[str, object]) -> dict[str, object]:
-    """Only the fields set away from where the panel starts, for a compact summary."""
-    changed: dict[str, object] = {}
-    for name, param in PARAMS.items():
-        value = settings.get(name)
-        baseline = _UI_DEFAULTS.get(name, param.default)
-        if value is not None and value != baseline:
-            changed[name] = value
-    return changed
 
 
 def _as_list(value: object) -> list[str]:

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from chat.api import params
+from chat.api import guidance, params
 from chat.conversations import actions, cards, composer, generation
 from chat.conversations.forwarding import StreamForwarding, partial
 from chat.models import Conversation, Message
@@ -163,7 +163,7 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         return True
 
     async def _accepted(self, submission, cleared: bool = True) -> None:
-        await self._show_errors({}, advice=params.advice(submission.settings))
+        await self._show_errors({}, advice=guidance.advice(submission.settings))
         if cleared:
             await self.send_json({"event": "sent"})
 

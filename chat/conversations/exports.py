@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chat.api import params
+from chat.api import params, rules
 
 EXPORT_FORMAT = "reasoning-playground/1"
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -333,7 +333,7 @@ def _parse_messages(items: list) -> Imported:
         imported.messages.append(record)
         parent = number
     # The API's own rules catch what is left: tool-call shapes, content beside them.
-    error = params.validate_messages(items)
+    error = rules.validate_messages(items)
     if error:
         raise ImportProblem(error)
     if not imported.messages:
@@ -405,7 +405,7 @@ def _parse_export(document: dict) -> Imported:
         record = _tree_record(item, f"Message {number}", seen)
         seen.add(record["ref"])
         imported.messages.append(record)
-    error = params.validate_messages([_shape_for_api(r) for r in imported.messages])
+    error = rules.validate_messages([_shape_for_api(r) for r in imported.messages])
     if error:
         raise ImportProblem(error)
     leaf = document.get("current_leaf")

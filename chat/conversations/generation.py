@@ -25,7 +25,7 @@ from channels.layers import get_channel_layer
 from django.db.models import F
 from django.utils import timezone
 
-from chat.api import upstream
+from chat.api import events, failures, upstream
 from chat.models import Message
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class Generation:
     _stream_task: asyncio.Task | None = None
     _stopped: bool = False
     _last_save: float = 0.0
-    _tools: upstream.ToolCallAssembler = field(default_factory=upstream.ToolCallAssembler)
+    _tools: events.ToolCallAssembler = field(default_factory=events.ToolCallAssembler)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -159,33 +159,33 @@ class Generation:
             self._apply(event)
         self._finish_all(Message.Status.COMPLETE)
 
-    def _apply(self, event: upstream.Event) -> None:
+    def _apply(self, event: events.Event) -> None:
         now = time.time()
-        if isinstance(event, upstream.UpstreamError):
+        if isinstance(event, failures.UpstreamError):
             self._finish_all(Message.Status.ERROR, event.describe())
             return
-        if isinstance(event, upstream.Usage):
+        if isinstance(event, events.Usage):
             self._apply_usage(event)
             return
         choice = self.choices.get(event.index)
         if choice is None:
             return
         choice.seen = choice.unsaved = True
-        if isinstance(event, upstream.ReasoningDelta):
+        if isinstance(event, events.ReasoningDelta):
             choice.reasoning += event.text
             choice.first_reasoning_at = choice.first_reasoning_at or now
-        elif isinstance(event, upstream.ContentDelta):
+        elif isinstance(event, events.ContentDelta):
             choice.content += event.text
             choice.first_content_at = choice.first_content_at or now
-        elif isinstance(event, upstream.ToolCallDelta):
+        elif isinstance(event, events.ToolCallDelta):
             self._tools.add(event)
-        elif isinstance(event, upstream.Finish):
+        elif isinstance(event, events.Finish):
             choice.finish_reason = event.reason
             choice.finished_at = now
             choice.status = Message.Status.COMPLETE
         self._dirty.set()
 
-    def _apply_usage(self, usage: upstream.Usage) -> None:
+    def _apply_usage(self, usage: events.Usage) -> None:
         data = {
             key: value
             for key in (

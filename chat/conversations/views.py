@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
-from chat.api import params
+from chat.api import guidance, params
 from chat.conversations import actions, cards, composer, copies, listing
 from chat.models import Conversation, Message
 from chat.providers import upstreams
@@ -65,7 +65,7 @@ def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
         "provider_options": upstreams.options(request.user, web.server_address(request)),
         "provider_choice": upstreams.choice_of(conversation),
         "panel": cards.panel(conversation.settings or params.default_settings(), models),
-        "advice": params.advice(conversation.settings or params.default_settings()),
+        "advice": guidance.advice(conversation.settings or params.default_settings()),
         "recent": listing.listing(request.user, current=conversation.pk),
         "streaming": conversation.messages.filter(status=Message.Status.STREAMING).exists(),
     }
@@ -140,7 +140,7 @@ def check_params(request: HttpRequest) -> HttpResponse:
     submission = composer.read_submission({**data, "prompt": data.get("prompt") or "-"})
     errors = {k: v for k, v in submission.errors.items() if k in params.PARAMS}
     context = {
-        "advice": params.advice(submission.settings),
+        "advice": guidance.advice(submission.settings),
         "errors": errors,
         "cleared": [name for name in params.PARAMS if name not in errors],
     }

@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
-from chat.api import params, upstream
+from chat.api import failures, params, upstream
 from chat.models import Conversation
 from chat.models import Provider as ProviderRow
 from chat.providers import netguard, secrets
@@ -90,7 +90,7 @@ async def available_models(provider: Provider) -> list[str]:
             models = await upstream.list_models(
                 upstream.make_client(), provider.base_url, provider.api_key
             )
-        except upstream.UpstreamFailure as failure:
+        except failures.UpstreamFailure as failure:
             log.warning("model list unavailable from %s: %s", provider.name, failure.error.kind)
             return list(params.DEFAULT_MODELS)
         models = models or list(params.DEFAULT_MODELS)

@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chat import web
-from chat.api import upstream
+from chat.api import failures, upstream
 from chat.models import Provider
 from chat.providers import netguard, secrets, upstreams
 
@@ -255,6 +255,6 @@ def _fetch_models(base_url: str, api_key: str | None) -> tuple[list[str], str | 
 
     try:
         ids = async_to_sync(fetch)()
-    except upstream.UpstreamFailure as failure:
+    except failures.UpstreamFailure as failure:
         return [], failure.error.describe()
     return ids[:MAX_MODELS], None

@@ -23,7 +23,8 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chat.api.params import DEFAULT_MODELS, validate_body
+from chat.api.params import DEFAULT_MODELS
+from chat.api.rules import validate_body
 from chat.simulator.asgi import (
     ClientGone,
     Handler,

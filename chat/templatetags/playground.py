@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from chat.api import params
+from chat.api import guidance
 from chat.conversations import rendering
 from chat.figures import figure
 
@@ -20,7 +20,7 @@ def markdown(text: str) -> SafeString:
 
 @register.filter
 def finish_explanation(reason: str) -> str:
-    return params.describe_finish(reason or None)
+    return guidance.describe_finish(reason or None)
 
 
 @register.filter

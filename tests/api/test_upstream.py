@@ -1,464 +1,42 @@
-"""The upstream client: the SSE parser and chunk events on byte streams, and the HTTP
-client against a real HTTP server on a real port (a tiny canned-bytes responder)."""
+"""The HTTP client (chat/api/upstream.py) against a real HTTP server on a real port: a
+tiny canned-bytes responder (tests/api/canned.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import doctest
 import email.utils
 import json
 import logging
 import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from chat.api import upstream
-from chat.api.upstream import (
+from chat.api.events import (
     ContentDelta,
     Finish,
     ReasoningDelta,
-    SSEEvent,
-    SSEParser,
-    Timeouts,
-    ToolCallAssembler,
-    ToolCallDelta,
-    UpstreamError,
-    UpstreamFailure,
     Usage,
     events_from_completion,
-    events_from_sse,
-    is_done,
-    list_models,
-    make_client,
-    stream_chat,
 )
+from chat.api.failures import UpstreamError, UpstreamFailure
+from chat.api.upstream import Timeouts, list_models, make_client, stream_chat
+from tests.api.canned import CannedServer, Request, Responder
+from tests.api.samples import EXAMPLE_COMPLETION, chunk
 
 KEY = "sk-test-5ecret-key-0123"
-FAST = Timeouts(connect=2.0, first_byte=0.2, chunk=0.2)
+# Generous, so that a busy machine never ends a request by a timeout the test is not
+# about. A test of a timeout sets a short one, and its server stays silent until the
+# client leaves: never a sleep the timeout could race.
+PATIENT = Timeouts(connect=30, first_byte=30, chunk=30)
+SHORT = 0.2
+# The longest a test waits for something it expects to happen at once.
+SOON = 30
 BODY = {"model": "kimi-k2-thinking", "messages": [{"role": "user", "content": "hi"}]}
-
-
-def test_the_docstring_examples_hold() -> None:
-    assert doctest.testmod(upstream).failed == 0
-
-
-# ----------------------------------------------------------------------- SSE parser
-
-
-def _parse_whole(raw: bytes) -> list[SSEEvent]:
-    parser = SSEParser()
-    return parser.feed(raw) + parser.close()
-
-
-def _parse_pieces(pieces: list[bytes]) -> list[SSEEvent]:
-    parser = SSEParser()
-    events = []
-    for piece in pieces:
-        events += parser.feed(piece)
-    return events + parser.close()
-
-
-def _event(data: str, event: str | None = None, id: str | None = None) -> SSEEvent:
-    return SSEEvent(event=event, data=data, id=id)
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        pytest.param(b"data: a\n\n", [_event("a")], id="LF"),
-        pytest.param(b"data: a\r\n\r\n", [_event("a")], id="CRLF"),
-        pytest.param(b"data: a\r\r", [_event("a")], id="CR"),
-        pytest.param(b"data: a\r\n\ndata: b\r\r", [_event("a"), _event("b")], id="mixed"),
-        pytest.param(b"data:a\n\n", [_event("a")], id="no space after colon"),
-        pytest.param(b"data:  a\n\n", [_event(" a")], id="only one space is stripped"),
-        pytest.param(b"data: a\ndata: b\n\n", [_event("a\nb")], id="multi-line data"),
-        pytest.param(b"data\n\n", [_event("")], id="field without colon"),
-        pytest.param(b": keep-alive\n\ndata: a\n\n", [_event("a")], id="comment"),
-        pytest.param(b"data: a\n: ping\ndata: b\n\n", [_event("a\nb")], id="comment inside"),
-        pytest.param(
-            b"event: error\nid: 7\ndata: x\n\n", [_event("x", "error", "7")], id="event and id"
-        ),
-        pytest.param(
-            b"event: ping\ndata: a\n\ndata: b\n\n",
-            [_event("a", "ping"), _event("b")],
-            id="event type resets after dispatch",
-        ),
-        pytest.param(
-            b"id: 1\ndata: a\n\ndata: b\n\n",
-            [_event("a", id="1"), _event("b", id="1")],
-            id="last id persists",
-        ),
-        pytest.param(b"id: a\0b\ndata: x\n\n", [_event("x")], id="id with NUL is ignored"),
-        pytest.param(b"retry: 10\nfoo: bar\ndata: a\n\n", [_event("a")], id="unknown fields"),
-        pytest.param(b"\n\n\r\n", [], id="blank lines only"),
-        pytest.param(b"event: x\n\n", [], id="no data, no event"),
-        pytest.param(b"\xef\xbb\xbfdata: a\n\n", [_event("a")], id="byte-order mark"),
-        pytest.param(b"data: [DONE]\n\n", [_event("[DONE]")], id="done"),
-        pytest.param("data: é中😀\n\n".encode(), [_event("é中😀")], id="multi-byte"),
-        pytest.param(b"data: tail", [_event("tail")], id="trailing event at close"),
-        pytest.param(b"data: tail\n", [_event("tail")], id="trailing event without blank"),
-    ],
-)
-def test_it_parses_event_streams(raw: bytes, expected: list[SSEEvent]) -> None:
-    assert _parse_whole(raw) == expected
-    assert _parse_pieces([raw[i : i + 1] for i in range(len(raw))]) == expected
-
-
-def test_it_waits_for_the_blank_line_before_dispatching() -> None:
-    parser = SSEParser()
-    assert parser.feed(b"data: tail\n") == []
-    assert parser.close() == [_event("tail")]
-
-
-def test_a_crlf_split_between_chunks_is_one_line_break() -> None:
-    parser = SSEParser()
-    assert parser.feed(b"data: a\r") == []
-    assert parser.feed(b"\n") == []  # the LF completes the CR, it is not a blank line
-    assert parser.feed(b"\r") == [_event("a")]
-    assert parser.feed(b"\ndata: b\n\n") == [_event("b")]
-
-
-def test_a_character_split_across_chunks_is_decoded_whole() -> None:
-    raw = "data: 中\n\n".encode()
-    assert _parse_pieces([raw[:7], raw[7:8], raw[8:]]) == [_event("中")]
-
-
-def test_done_is_recognised() -> None:
-    assert is_done(_event("[DONE]"))
-    assert is_done(_event(" [DONE] "))
-    assert not is_done(_event('{"choices": []}'))
-
-
-TEXT = st.text(
-    alphabet=st.sampled_from(list('ab z\n"\\{}:é中😀')) | st.characters(codec="utf-8"),
-    min_size=1,
-    max_size=12,
-)
-DELTAS = st.lists(
-    st.tuples(st.sampled_from(["reasoning_content", "reasoning", "content"]), TEXT), max_size=8
-)
-
-
-def _chunk(**delta: str) -> dict:
-    return {
-        "object": "chat.completion.chunk",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
-    }
-
-
-@st.composite
-def split_streams(draw: st.DrawFn) -> tuple[list[tuple[str, str]], bytes, list[bytes]]:
-    """A valid stream of reasoning/content chunks, then the same bytes cut anywhere."""
-    deltas = draw(DELTAS)
-    eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
-    prefix = draw(st.sampled_from(["data: ", "data:"]))
-    lines = []
-    for kind, text in deltas:
-        if draw(st.booleans()):
-            lines.append(": keep-alive" + eol)
-        lines.append(prefix + json.dumps(_chunk(**{kind: text}), ensure_ascii=False) + eol + eol)
-    finish = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-    lines.append(prefix + json.dumps(finish) + eol + eol + prefix + "[DONE]" + eol + eol)
-    raw = "".join(lines).encode()
-    cuts = sorted(draw(st.lists(st.integers(0, len(raw)), max_size=20)))
-    pieces = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
-    return deltas, raw, pieces
-
-
-@given(split_streams())
-def test_any_split_of_a_stream_gives_the_same_events(stream) -> None:
-    deltas, raw, pieces = stream
-    whole = _parse_whole(raw)
-    assert _parse_pieces(pieces) == whole
-    typed = [event for sse in whole for event in events_from_sse(sse)]
-    assert typed == [
-        ReasoningDelta(0, text) if kind != "content" else ContentDelta(0, text)
-        for kind, text in deltas
-    ] + [Finish(0, "stop")]
-
-
-# -------------------------------------------------------------- chunks -> events
-
-
-def _sse(payload: object) -> SSEEvent:
-    return _event(json.dumps(payload))
-
-
-@pytest.mark.parametrize(
-    ("chunk", "expected"),
-    [
-        pytest.param(
-            _chunk(reasoning_content="Let me think"),
-            [ReasoningDelta(0, "Let me think")],
-            id="reasoning_content",
-        ),
-        pytest.param(_chunk(reasoning="Hmm"), [ReasoningDelta(0, "Hmm")], id="reasoning"),
-        pytest.param(_chunk(role="assistant", content=""), [], id="empty first delta"),
-        pytest.param(_chunk(content="Hi"), [ContentDelta(0, "Hi")], id="content"),
-        pytest.param(
-            {
-                "choices": [
-                    {
-                        "index": 0,
-                        "delta": {},
-                        "finish_reason": "stop",
-                        "usage": {"prompt_tokens": 8, "completion_tokens": 2, "total_tokens": 10},
-                    }
-                ]
-            },
-            [Usage(8, 2, 10, None, None, index=0), Finish(0, "stop")],
-            id="usage inside the choice (Moonshot)",
-        ),
-        pytest.param(
-            {
-                "choices": [],
-                "usage": {
-                    "prompt_tokens": 8,
-                    "completion_tokens": 292,
-                    "total_tokens": 300,
-                    "prompt_tokens_details": {"cached_tokens": 8},
-                    "completion_tokens_details": {"reasoning_tokens": 250},
-                },
-            },
-            [Usage(8, 292, 300, 8, 250)],
-            id="top-level usage with details (OpenAI)",
-        ),
-        pytest.param(
-            {"choices": [], "usage": {"prompt_tokens": 8, "cached_tokens": 5}},
-            [Usage(8, None, None, 5, None)],
-            id="top-level cached_tokens",
-        ),
-        pytest.param(
-            {
-                "choices": [
-                    {"index": 1, "delta": {"reasoning_content": "b"}},
-                    {"index": 0, "delta": {"content": "a"}, "finish_reason": "length"},
-                ],
-                "usage": None,
-            },
-            [ReasoningDelta(1, "b"), ContentDelta(0, "a"), Finish(0, "length")],
-            id="two choices",
-        ),
-        pytest.param(
-            {"error": {"message": "overloaded", "type": "server_error", "code": "busy"}},
-            [UpstreamError("stream", "overloaded", type="server_error", code="busy")],
-            id="error object",
-        ),
-        pytest.param({"id": "x", "object": "ping"}, ["malformed"], id="JSON but not a chunk"),
-        pytest.param([1, 2], ["malformed"], id="JSON array"),
-    ],
-)
-def test_chunks_become_typed_events(chunk: object, expected: list) -> None:
-    events = events_from_sse(_sse(chunk))
-    if expected == ["malformed"]:
-        assert [event.kind for event in events] == ["malformed"]  # type: ignore[union-attr]
-    else:
-        assert events == expected
-
-
-def test_done_gives_no_events() -> None:
-    assert events_from_sse(_event("[DONE]")) == []
-
-
-def test_a_data_line_that_is_not_json_is_malformed() -> None:
-    [error] = events_from_sse(_event("{not json"))
-    assert isinstance(error, UpstreamError)
-    assert error.kind == "malformed"
-    assert "{not json" in error.describe()
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ('{"error": {"message": "quota exceeded", "code": 1001}}', "quota exceeded"),
-        ('{"message": "model crashed", "type": "server_error"}', "model crashed"),
-        ("upstream went away", "upstream went away"),
-    ],
-)
-def test_an_error_event_is_a_stream_error(data: str, message: str) -> None:
-    [error] = events_from_sse(_event(data, event="error"))
-    assert isinstance(error, UpstreamError)
-    assert (error.kind, error.message) == ("stream", message)
-
-
-def test_named_vendor_events_are_ignored() -> None:
-    assert events_from_sse(_event("{}", event="ping")) == []
-
-
-def test_tool_call_fragments_are_assembled_per_choice() -> None:
-    fragments = [
-        {"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather"}},
-        {"index": 0, "function": {"arguments": '{"city": '}},
-        {"index": 1, "id": "call_2", "function": {"name": "get_time", "arguments": "{}"}},
-        {"index": 0, "function": {"arguments": '"Paris"}'}},
-    ]
-    calls = ToolCallAssembler()
-    deltas = []
-    for fragment in fragments:
-        for choice in (0, 1):
-            chunk = {"choices": [{"index": choice, "delta": {"tool_calls": [fragment]}}]}
-            deltas += events_from_sse(_sse(chunk))
-    for delta in deltas:
-        assert isinstance(delta, ToolCallDelta)
-        calls.add(delta)
-    assert deltas[0] == ToolCallDelta(0, 0, "call_1", "get_weather", "")
-    expected = [
-        {
-            "id": "call_1",
-            "type": "function",
-            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-        },
-        {"id": "call_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}},
-    ]
-    assert calls.calls(0) == expected
-    assert calls.calls(1) == expected
-    assert calls.calls(2) == []
-
-
-# The example response of seed/chat-completions-api.txt.
-EXAMPLE_COMPLETION = {
-    "id": "cmpl-04ea926191a14749b7f2c7a48a68abc6",
-    "model": "kimi-k2-thinking",
-    "object": "chat.completion",
-    "created": 1698999496,
-    "choices": [
-        {
-            "index": 0,
-            "message": {
-                "role": "assistant",
-                "content": "Hi there! How can I help you?",
-                "reasoning_content": 'The user just said "hi". This is a very simple greeting.',
-            },
-            "finish_reason": "stop",
-        }
-    ],
-    "usage": {
-        "prompt_tokens": 8,
-        "completion_tokens": 292,
-        "total_tokens": 300,
-        "prompt_tokens_details": {"cached_tokens": 8},
-    },
-}
-
-
-def test_a_whole_completion_gives_the_same_events() -> None:
-    assert events_from_completion(EXAMPLE_COMPLETION) == [
-        ReasoningDelta(0, 'The user just said "hi". This is a very simple greeting.'),
-        ContentDelta(0, "Hi there! How can I help you?"),
-        Finish(0, "stop"),
-        Usage(8, 292, 300, 8, None),
-    ]
-
-
-def test_a_whole_completion_with_tool_calls() -> None:
-    message = {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}}
-        ],
-    }
-    body = {"choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}]}
-    assert events_from_completion(body) == [
-        ToolCallDelta(0, 0, "c1", "f", '{"a":1}'),
-        Finish(0, "tool_calls"),
-    ]
-
-
-@pytest.mark.parametrize(
-    ("error", "expected"),
-    [
-        (
-            UpstreamError("http", "Slow down", status=429, retry_after=7),
-            "Rate limited (429): Slow down. Retry after 7 s.",
-        ),
-        (
-            UpstreamError("http", "must be <= 2", status=400, param="temperature"),
-            "The upstream rejected the request (400) — field 'temperature': must be <= 2",
-        ),
-        (
-            UpstreamError("http", "Invalid key.", status=401),
-            "Authentication failed (401): Invalid key. Check the API key.",
-        ),
-        (
-            UpstreamError("http", "Service Unavailable", status=503),
-            "The upstream failed (503): Service Unavailable.",
-        ),
-        (
-            UpstreamError("stream", "overloaded", code="busy"),
-            "The upstream reported an error (busy): overloaded.",
-        ),
-        (UpstreamError("timeout_first_byte", "No first token within 120 s."), None),
-    ],
-)
-def test_errors_are_described_in_words(error: UpstreamError, expected: str | None) -> None:
-    assert error.describe() == (expected or error.message)
-
-
-# ------------------------------------------------------------------ HTTP server
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-Responder = Callable[[Request, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-@dataclass
-class CannedServer:
-    """A raw HTTP/1.1 responder: reads one request per connection, records it, and lets
-    the test's `respond` write whatever bytes it likes (or nothing, or half a body)."""
-
-    respond: Responder | None = None
-    requests: list[Request] = field(default_factory=list)
-    client_left: asyncio.Event = field(default_factory=asyncio.Event)
-    port: int = 0
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1/"
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            request_line, *header_lines = head.decode("latin-1").split("\r\n")
-            method, path, _ = request_line.split(" ")
-            headers = {}
-            for line in filter(None, header_lines):
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            request = Request(method, path, headers, body)
-            self.requests.append(request)
-            assert self.respond is not None
-            await self.respond(request, reader, writer)
-            await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-
-    async def wait_for_client_to_leave(self, reader: asyncio.StreamReader) -> None:
-        """Block until the client closes its socket: how a test sees a cancelled request."""
-        with contextlib.suppress(ConnectionError):
-            while await reader.read(1024):
-                pass
-        self.client_left.set()
 
 
 @pytest.fixture
@@ -519,7 +97,7 @@ async def _collect(
     server: CannedServer,
     body: dict | None = None,
     key: str | None = KEY,
-    timeouts: Timeouts = FAST,
+    timeouts: Timeouts = PATIENT,
 ) -> list:
     stream = stream_chat(client, server.base_url, key, body or {**BODY, "stream": True}, timeouts)
     return [event async for event in stream]
@@ -536,10 +114,10 @@ def _only_error(events: list) -> UpstreamError:
 async def test_it_streams_reasoning_before_answer(server, client) -> None:
     server.respond = _canned(
         SSE_HEAD,
-        _piece(_data(_chunk(role="assistant", content=""))),
-        _piece(_data(_chunk(reasoning_content="Think")) + _data(_chunk(reasoning_content="ing"))),
-        _piece(_data(_chunk(content="Hel"))),
-        _piece(_data(_chunk(content="lo"))),
+        _piece(_data(chunk(role="assistant", content=""))),
+        _piece(_data(chunk(reasoning_content="Think")) + _data(chunk(reasoning_content="ing"))),
+        _piece(_data(chunk(content="Hel"))),
+        _piece(_data(chunk(content="lo"))),
         _piece(_data(_finish_chunk()) + b"data: [DONE]\n\n"),
         END,
     )
@@ -562,7 +140,7 @@ async def test_a_stream_without_done_after_finish_is_complete(server, client) ->
     # No Transfer-Encoding: the body ends when the server closes the connection.
     server.respond = _canned(
         _head("200 OK", "Content-Type: text/event-stream", chunked=False),
-        _data(_chunk(content="Hi")),
+        _data(chunk(content="Hi")),
         _data(_finish_chunk()),
     )
     events = await _collect(client, server)
@@ -595,11 +173,16 @@ async def test_a_rate_limit_says_when_to_retry(server, client) -> None:
 
 
 async def test_retry_after_may_be_an_http_date(server, client) -> None:
-    when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    sent = datetime.now(UTC)
+    when = email.utils.format_datetime(sent + timedelta(seconds=30), usegmt=True)
     server.respond = _canned(_head("503 Service Unavailable", f"Retry-After: {when}"), END)
     error = _only_error(await _collect(client, server))
+    received = datetime.now(UTC)
     assert error.retry_after is not None
-    assert 25 <= error.retry_after <= 30
+    # The seconds left until that date when the answer was read, however long it took.
+    date = email.utils.parsedate_to_datetime(when)
+    assert (date - received).total_seconds() <= error.retry_after <= 30
+    assert error.retry_after <= (date - sent).total_seconds()
     assert error.describe().startswith("The upstream failed (503): Service Unavailable.")
 
 
@@ -647,7 +230,7 @@ async def test_a_redirect_is_not_followed(server, client) -> None:
 
 async def test_a_connection_dropped_mid_stream_is_reported(server, client) -> None:
     # The chunked body never gets its terminating piece: the server just hangs up.
-    server.respond = _canned(SSE_HEAD, _piece(_data(_chunk(reasoning_content="Let me"))))
+    server.respond = _canned(SSE_HEAD, _piece(_data(chunk(reasoning_content="Let me"))))
     events = await _collect(client, server)
     assert events[0] == ReasoningDelta(0, "Let me")
     error = _only_error(events)
@@ -656,14 +239,14 @@ async def test_a_connection_dropped_mid_stream_is_reported(server, client) -> No
 
 
 async def test_a_stream_that_ends_before_finishing_is_reported(server, client) -> None:
-    server.respond = _canned(SSE_HEAD, _piece(_data(_chunk(content="Half an ans"))), END)
+    server.respond = _canned(SSE_HEAD, _piece(_data(chunk(content="Half an ans"))), END)
     error = _only_error(await _collect(client, server))
     assert error.kind == "connection"
     assert error.describe().startswith("The connection dropped mid-stream")
 
 
 async def test_a_drop_after_every_choice_finished_is_not_an_error(server, client) -> None:
-    server.respond = _canned(SSE_HEAD, _piece(_data(_chunk(content="Hi")) + _data(_finish_chunk())))
+    server.respond = _canned(SSE_HEAD, _piece(_data(chunk(content="Hi")) + _data(_finish_chunk())))
     events = await _collect(client, server)
     assert events[-1] == Finish(0, "stop")
 
@@ -673,10 +256,11 @@ async def test_no_response_headers_in_time_is_a_first_byte_timeout(server, clien
         await server.wait_for_client_to_leave(reader)
 
     server.respond = respond
-    error = _only_error(await _collect(client, server))
+    timeouts = Timeouts(connect=30, first_byte=SHORT, chunk=30)
+    error = _only_error(await _collect(client, server, timeouts=timeouts))
     assert error.kind == "timeout_first_byte"
     assert error.describe() == "No first token within 0.2 s."
-    await asyncio.wait_for(server.client_left.wait(), 2)
+    await asyncio.wait_for(server.client_left.wait(), SOON)
 
 
 async def test_headers_without_a_first_byte_is_a_first_byte_timeout(server, client) -> None:
@@ -685,17 +269,21 @@ async def test_headers_without_a_first_byte_is_a_first_byte_timeout(server, clie
         await server.wait_for_client_to_leave(reader)
 
     server.respond = respond
-    error = _only_error(await _collect(client, server))
+    timeouts = Timeouts(connect=30, first_byte=SHORT, chunk=30)
+    error = _only_error(await _collect(client, server, timeouts=timeouts))
     assert error.kind == "timeout_first_byte"
 
 
 async def test_a_gap_between_chunks_is_a_chunk_timeout(server, client) -> None:
     async def respond(request, reader, writer) -> None:
-        writer.write(SSE_HEAD + _piece(_data(_chunk(reasoning_content="Step one"))))
+        writer.write(SSE_HEAD + _piece(_data(chunk(reasoning_content="Step one"))))
         await server.wait_for_client_to_leave(reader)
 
     server.respond = respond
-    events = await _collect(client, server)
+    # The first piece may take its time; only the silence after it is short.
+    events = await _collect(
+        client, server, timeouts=Timeouts(connect=30, first_byte=30, chunk=SHORT)
+    )
     assert events[0] == ReasoningDelta(0, "Step one")
     error = _only_error(events)
     assert error.kind == "timeout_chunk"
@@ -706,7 +294,7 @@ async def test_a_refused_connection_is_reported(client) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    stream = stream_chat(client, f"http://127.0.0.1:{port}/v1", KEY, BODY, FAST)
+    stream = stream_chat(client, f"http://127.0.0.1:{port}/v1", KEY, BODY, PATIENT)
     error = _only_error([event async for event in stream])
     assert error.kind == "connection"
     assert error.describe().startswith(f"Could not connect to 127.0.0.1:{port}")
@@ -724,7 +312,7 @@ async def test_a_connect_that_hangs_is_a_connect_timeout(client) -> None:
             filler.setblocking(False)
             with contextlib.suppress(BlockingIOError):
                 filler.connect(("127.0.0.1", port))
-        timeouts = Timeouts(connect=0.2, first_byte=5, chunk=5)
+        timeouts = Timeouts(connect=SHORT, first_byte=30, chunk=30)
         stream = stream_chat(client, f"http://127.0.0.1:{port}/v1", KEY, BODY, timeouts)
         error = _only_error([event async for event in stream])
     assert error.kind == "timeout_connect"
@@ -734,7 +322,7 @@ async def test_a_connect_that_hangs_is_a_connect_timeout(client) -> None:
 async def test_a_malformed_chunk_ends_the_stream(server, client) -> None:
     server.respond = _canned(
         SSE_HEAD,
-        _piece(_data(_chunk(content="Hi")) + b"data: {oops\n\n" + _data(_chunk(content="x"))),
+        _piece(_data(chunk(content="Hi")) + b"data: {oops\n\n" + _data(chunk(content="x"))),
         END,
     )
     events = await _collect(client, server)
@@ -745,7 +333,7 @@ async def test_a_malformed_chunk_ends_the_stream(server, client) -> None:
 
 async def test_an_error_event_mid_stream_ends_the_stream(server, client) -> None:
     error_event = b'event: error\ndata: {"error": {"message": "engine overloaded"}}\n\n'
-    server.respond = _canned(SSE_HEAD, _piece(_data(_chunk(content="Hi")) + error_event), END)
+    server.respond = _canned(SSE_HEAD, _piece(_data(chunk(content="Hi")) + error_event), END)
     error = _only_error(await _collect(client, server))
     assert (error.kind, error.message) == ("stream", "engine overloaded")
 
@@ -773,7 +361,7 @@ async def test_a_json_answer_to_a_streaming_request_is_read_whole(server, client
 
 async def test_stopping_closes_the_upstream_connection(server, client) -> None:
     async def respond(request, reader, writer) -> None:
-        writer.write(SSE_HEAD + _piece(_data(_chunk(reasoning_content="Thinking"))))
+        writer.write(SSE_HEAD + _piece(_data(chunk(reasoning_content="Thinking"))))
         await server.wait_for_client_to_leave(reader)
 
     server.respond = respond
@@ -785,23 +373,23 @@ async def test_stopping_closes_the_upstream_connection(server, client) -> None:
             first_event.set()
 
     task = asyncio.create_task(consume())
-    await asyncio.wait_for(first_event.wait(), 2)
+    await asyncio.wait_for(first_event.wait(), SOON)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await asyncio.wait_for(server.client_left.wait(), 2)
+    await asyncio.wait_for(server.client_left.wait(), SOON)
 
 
 async def test_closing_the_iterator_closes_the_upstream_connection(server, client) -> None:
     async def respond(request, reader, writer) -> None:
-        writer.write(SSE_HEAD + _piece(_data(_chunk(reasoning_content="Thinking"))))
+        writer.write(SSE_HEAD + _piece(_data(chunk(reasoning_content="Thinking"))))
         await server.wait_for_client_to_leave(reader)
 
     server.respond = respond
     stream = stream_chat(client, server.base_url, KEY, {**BODY, "stream": True})
     async with contextlib.aclosing(stream) as events:
         assert await anext(events) == ReasoningDelta(0, "Thinking")
-    await asyncio.wait_for(server.client_left.wait(), 2)
+    await asyncio.wait_for(server.client_left.wait(), SOON)
 
 
 async def test_the_key_never_appears_in_errors_or_logs(server, client, caplog) -> None:
@@ -877,5 +465,5 @@ async def test_a_slow_model_list_times_out(server, client) -> None:
 
     server.respond = respond
     with pytest.raises(UpstreamFailure) as failure:
-        await list_models(client, server.base_url, None, timeout=0.2)
+        await list_models(client, server.base_url, None, timeout=SHORT)
     assert failure.value.error.kind == "timeout_first_byte"
