@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chat.conversations import copies, exports
+from chat.conversations import copies, exports, imports
 from chat.models import Conversation, Message
 
 FILENAME_LENGTH = 80
@@ -40,8 +40,8 @@ def import_conversation(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "conversations/import.html")
     try:
-        imported = exports.parse_import(_read_upload(request))
-    except exports.ImportProblem as problem:
+        imported = imports.parse_import(_read_upload(request))
+    except imports.ImportProblem as problem:
         return render(request, "conversations/import.html", {"error": str(problem)}, status=400)
     conversation = copies.save_imported(request.user, imported)
     count = len(imported.messages)
@@ -52,10 +52,10 @@ def import_conversation(request: HttpRequest) -> HttpResponse:
 def _read_upload(request: HttpRequest) -> bytes:
     upload = request.FILES.get("file")
     if upload is None:
-        raise exports.ImportProblem("Choose a conversation file to import.")
-    if upload.size is not None and upload.size > exports.MAX_IMPORT_BYTES:
-        raise exports.ImportProblem(exports.TOO_LARGE)
-    return upload.read(exports.MAX_IMPORT_BYTES + 1)
+        raise imports.ImportProblem("Choose a conversation file to import.")
+    if upload.size is not None and upload.size > imports.MAX_IMPORT_BYTES:
+        raise imports.ImportProblem(imports.TOO_LARGE)
+    return upload.read(imports.MAX_IMPORT_BYTES + 1)
 
 
 def _export(conversation: Conversation) -> dict:
