@@ -31,6 +31,9 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         self.shown: dict[int, list[int]] = {}
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        if await _is_streaming_id(self.conversation_id):
+            # A page (re)connecting mid-stream shows Stop; the snapshot catches up its text.
+            await self.send(text_data=_composer_actions(streaming=True))
         # Running generations answer with a snapshot, so a (re)connected page catches up.
         await self._control({"type": "gen.sync"})
 
@@ -186,15 +189,26 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
 
     # -- from the generation (through the channel layer) --------------------
 
+    # A generation's start and end re-render the path and the composer's Send/Stop; the
+    # data event after them says the same for scripts and tests that wait for the end.
+
     async def gen_started(self, event: dict) -> None:
-        await self._render_path()
+        await self._render_path(streaming=True)
         await self.send_json({"event": "streaming", "active": True})
 
     async def gen_path(self, event: dict) -> None:
-        await self._render_path()
+        await self._render_path(streaming=await _is_streaming_id(self.conversation_id))
 
-    async def _render_path(self) -> None:
-        """The visible path, re-rendered: a new branch or batch can change any of it."""
+    async def gen_done(self, event: dict) -> None:
+        for pk in event["message_ids"]:
+            self.shown.pop(pk, None)
+        still_streaming = await _is_streaming_id(self.conversation_id)
+        await self._render_path(streaming=still_streaming)
+        await self.send_json({"event": "streaming", "active": still_streaming})
+
+    async def _render_path(self, *, streaming: bool) -> None:
+        """The visible path, re-rendered (a new branch or batch can change any of it),
+        and Send/Stop as `streaming` says."""
         conversation = await self._conversation()
         if conversation is None:
             return
@@ -203,16 +217,10 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         await self.send(
             text_data=partial("#messages", "innerHTML", html)
             + partial("#title-input", "outerHTML", title)
+            + _composer_actions(streaming=streaming)
             # htmx sets the document's title from a <title> in what it swaps.
             + format_html("<title>{} · Reasoning Playground</title>", conversation.display_title)
         )
-
-    async def gen_done(self, event: dict) -> None:
-        for pk in event["message_ids"]:
-            self.shown.pop(pk, None)
-        await self._render_path()
-        still_streaming = await _is_streaming_id(self.conversation_id)
-        await self.send_json({"event": "streaming", "active": still_streaming})
 
     async def _conversation(self) -> Conversation | None:
         # With its provider: upstreams.for_conversation reads it without a query.
@@ -231,6 +239,11 @@ async def _is_streaming_id(conversation_id: int) -> bool:
         if not message.is_stale:
             return True
     return False
+
+
+def _composer_actions(*, streaming: bool) -> str:
+    html = render_to_string(f"{PAGE}#composer-actions", {"streaming": streaming})
+    return partial("#composer-actions", "outerHTML", html)
 
 
 @database_sync_to_async

@@ -26,22 +26,12 @@
     if (data.event === "sent") {
       prompt().value = "";
       prompt().focus();
-    } else if (data.event === "streaming") {
-      setStreaming(data.active);
     } else if (data.event === "invalid") {
       const first = document.getElementById(data.fields[0] === "prompt" ? "prompt" : "param-" + data.fields[0]);
       if (first) first.focus();
     }
     refreshEmptyState();
   });
-
-  function setStreaming(active) {
-    const stop = form().querySelector("[data-stop]");
-    const send = form().querySelector("[data-send]");
-    stop.hidden = !active;
-    send.disabled = active;
-    send.title = active ? "An answer is streaming: wait for it or press Stop" : "";
-  }
 
   function refreshEmptyState() {
     const empty = document.querySelector("[data-empty-state]");
@@ -70,10 +60,6 @@
         timer.textContent = `Thought for ${seconds} s`;
       }
     }
-    const anyStreaming = document.querySelector('article.assistant[data-status="streaming"]') !== null;
-    const stop = document.querySelector("[data-stop]");
-    if (stop && !anyStreaming && !stop.hidden) setStreaming(false);
-    else if (stop && anyStreaming && stop.hidden) setStreaming(true);
   }, 100);
 
   // Sliders mirror the typed value; the typed value is what is sent.

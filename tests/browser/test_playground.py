@@ -127,6 +127,25 @@ def test_it_stops_a_long_answer_and_keeps_what_arrived(page: Page, base: str) ->
     expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
 
 
+def test_send_waits_while_an_answer_streams_even_after_a_reload(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    send(page, f"Describe glaciers. {SLOW_MEDIUM}")
+    card = assistants(page)
+    stop = page.get_by_role("button", name="Stop", exact=True)
+    send_button = page.get_by_role("button", name="Send", exact=True)
+    expect(stop).to_be_visible()
+    expect(send_button).to_be_disabled()
+
+    # Reloaded mid-stream: the page is rendered so, and the socket keeps it so.
+    page.reload()
+    expect(stop).to_be_visible()
+    expect(send_button).to_be_disabled()
+    wait_live(page)
+    expect(card).to_have_attribute("data-status", "complete", timeout=10_000)
+    expect(stop).to_be_hidden()
+    expect(send_button).to_be_enabled()
+
+
 def test_it_catches_up_after_a_reload_mid_stream(page: Page, base: str) -> None:
     sign_up(page, base, "alice")
     send(page, f"Explain tides slowly. {SLOW_MEDIUM}")
