@@ -76,6 +76,7 @@ def card(message: Message, choice_count: int) -> dict:
     """The context of one assistant card (the `assistant-card` partial)."""
     return {
         "message": message,
+        "live": message.status == Message.Status.STREAMING,
         "metrics": metrics(message),
         "sent": sent_settings(message),
         "elapsed": f"{elapsed_seconds(message):.2f}",

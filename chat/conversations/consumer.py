@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from chat.api import params
 from chat.conversations import actions, cards, composer, generation
@@ -181,7 +181,7 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
             partial(f"#error-{name}", "innerHTML", escape(errors.get(name, ""))) for name in names
         ]
         if advice is not None:
-            lines = mark_safe("".join(format_html("<p>{}</p>", line) for line in advice))  # noqa: S308
+            lines = render_to_string(f"{PAGE}#advice", {"advice": advice})
             parts.append(partial("#advice", "innerHTML", lines))
         await self.send(text_data="".join(parts))
         if errors:

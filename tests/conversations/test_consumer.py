@@ -309,3 +309,17 @@ async def test_a_page_connecting_mid_stream_is_shown_stop_first(alice_cookie, co
     assert "hidden" not in stop and "disabled" in send
     stop, send = _buttons(SEND_STOP.search(frames[-2]).group(1))
     assert "hidden" in stop and "disabled" not in send
+
+
+async def test_a_sent_prompt_gets_the_panels_advice_as_the_page_renders_it(
+    alice_cookie, conversation
+):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("Hi", temperature="0.3", top_p="0.5"))
+    frames = await frames_until(ws, is_done)
+    await ws.disconnect()
+    advice = next(f for f in frames if 'hx-target="#advice"' in f)
+    assert (
+        '<hx-partial hx-target="#advice" hx-swap="innerHTML"><p>Changing both temperature and '
+        "top_p is not recommended; adjust one of them.</p><p>1.0 is the recommended temperature"
+    ) in advice
