@@ -29,7 +29,7 @@ _TOKEN_LABELS = (
 class Turn:
     """One step of the visible path, as the page shows it."""
 
-    step: Step
+    step: Step[Message]
 
     @property
     def user(self) -> Message | None:
@@ -68,7 +68,7 @@ def _nav(siblings: list, position: int) -> dict | None:
     }
 
 
-def turns(steps: list[Step]) -> list[Turn]:
+def turns(steps: list[Step[Message]]) -> list[Turn]:
     return [Turn(step) for step in steps]
 
 
