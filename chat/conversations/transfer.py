@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.conversations import copies, exports, imports
+from chat.conversations.authed import AuthedRequest
 from chat.models import Conversation, Message
 
 FILENAME_LENGTH = 80
@@ -20,7 +21,7 @@ FILENAME_LENGTH = 80
 
 @login_required
 @require_GET
-def export_json(request: HttpRequest, pk: int) -> HttpResponse:
+def export_json(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     text = exports.dumps(_export(conversation))
     return _download(text, "application/json", _filename(conversation, "json"))
@@ -28,7 +29,7 @@ def export_json(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def export_markdown(request: HttpRequest, pk: int) -> HttpResponse:
+def export_markdown(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     text = exports.export_markdown(_export(conversation))
     return _download(text, "text/markdown", _filename(conversation, "md"))
@@ -36,7 +37,7 @@ def export_markdown(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_conversation(request: HttpRequest) -> HttpResponse:
+def import_conversation(request: AuthedRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "conversations/import.html")
     try:
