@@ -284,3 +284,18 @@ def test_a_second_tab_shows_the_same_live_stream(page: Page, base: str) -> None:
     expect(mine).to_have_attribute("data-status", "complete")
     expect(theirs).to_have_attribute("data-status", "complete")
     assert texts(mine) == texts(theirs)
+
+
+def test_copy_answer_puts_the_answer_on_the_clipboard(page: Page, base: str) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_up(page, base, "alice")
+    send(page, "Name a river.")
+    card = assistants(page)
+    expect(card).to_have_attribute("data-status", "complete")
+
+    copy = card.get_by_role("button", name="Copy answer")
+    copy.click()
+    expect(card.get_by_role("button", name="Copied")).to_be_visible()
+    answer = card.locator('[id^="answer-text-"]').inner_text()
+    assert page.evaluate("() => navigator.clipboard.readText()") == answer
+    expect(copy).to_have_text("Copy answer")  # it reads as before again
