@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page, Route, expect
 from tests.browser.conftest import PASSWORD, send, sign_up, wait_live
 
 ASSISTANT = re.compile("Assistant")
-# Slow enough to watch; each marker is explained in chat/simulator.py.
+# Slow enough to watch; each marker is explained in the chat.simulator package.
 SLOW_SHORT = "[[sim:tps=25]] [[sim:reasoning=30]] [[sim:words=30]]"
 SLOW_LONG = "[[sim:tps=20]] [[sim:words=400]]"
 SLOW_MEDIUM = "[[sim:tps=25]] [[sim:words=120]]"
