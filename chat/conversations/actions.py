@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 
-from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from chat.api import params
@@ -24,8 +23,15 @@ from chat.providers.upstreams import Provider
 CONTINUE_PROMPT = "Continue exactly where you stopped."
 
 
-async def load_tree(conversation: Conversation) -> Tree:
+async def load_tree(conversation: Conversation) -> Tree[Message]:
     return Tree([m async for m in conversation.messages.order_by("id")])
+
+
+def _prompt_of(tree: Tree[Message], answer: Message) -> Message:
+    """The prompt an answer answers: its parent, which every answer has."""
+    if answer.parent_id is None:
+        raise ValueError(f"answer {answer.pk} has no prompt")
+    return tree.nodes[answer.parent_id]
 
 
 async def send_prompt(
@@ -61,7 +67,7 @@ async def regenerate(
 ) -> Generation:
     """A new batch of answers to the same prompt: with `settings`, or exactly as before."""
     tree = await load_tree(conversation)
-    user = tree.nodes[answer.parent_id]
+    user = _prompt_of(tree, answer)
     if settings is None:  # run again exactly: the very parameters sent the first time
         body = exact_body(conversation, tree, answer)
     else:
@@ -70,7 +76,7 @@ async def regenerate(
     return await _answer(conversation, user, body, provider)
 
 
-def exact_body(conversation: Conversation, tree: Tree, answer: Message) -> dict:
+def exact_body(conversation: Conversation, tree: Tree[Message], answer: Message) -> dict:
     """The request that produced `answer`: the very parameters sent, and the messages of
     the path up to its prompt. "Run again" sends it; "View code" shows it.
 
@@ -79,8 +85,10 @@ def exact_body(conversation: Conversation, tree: Tree, answer: Message) -> dict:
     return {**answer.request_params, "messages": _prompt_messages(conversation, tree, answer)}
 
 
-def _prompt_messages(conversation: Conversation, tree: Tree, answer: Message) -> list[dict]:
-    user = tree.nodes[answer.parent_id]
+def _prompt_messages(
+    conversation: Conversation, tree: Tree[Message], answer: Message
+) -> list[dict[str, object]]:
+    user = _prompt_of(tree, answer)
     earlier = tree.path(user.parent_id) if user.parent_id else []
     return api_messages(conversation.system_prompt, earlier, user.content)
 
@@ -99,7 +107,7 @@ async def continue_answer(
             conversation, CONTINUE_PROMPT, conversation.settings, provider, answer
         )
     tree = await load_tree(conversation)
-    user = tree.nodes[answer.parent_id]
+    user = _prompt_of(tree, answer)
     earlier = tree.path(user.parent_id) if user.parent_id else []
     messages = api_messages(conversation.system_prompt, earlier, user.content)
     messages.append({"role": "assistant", "content": answer.content, "partial": True})
@@ -129,7 +137,7 @@ async def switch(conversation: Conversation, message: Message) -> None:
     tree = await load_tree(conversation)
     conversation.current_leaf = tree.newest_leaf(message.pk)
     await conversation.asave(update_fields=["current_leaf", "updated_at"])
-    await get_channel_layer().group_send(
+    await generation.channel_layer().group_send(
         generation.conversation_group(conversation.pk), {"type": "gen.path"}
     )
 
@@ -172,7 +180,7 @@ async def _start(
     run = Generation(
         conversation.pk, choices, body, provider.base_url, provider.api_key, generation.timeouts()
     )
-    await get_channel_layer().group_send(
+    await generation.channel_layer().group_send(
         generation.conversation_group(conversation.pk),
         {"type": "gen.started", "message_ids": [*announce, *run.message_ids()]},
     )
@@ -191,7 +199,7 @@ async def _refuse(run: Generation, reason: str) -> None:
     await Message.objects.filter(pk__in=run.message_ids()).aupdate(
         status=Message.Status.ERROR, error=reason, finished_at=now, updated_at=now
     )
-    await get_channel_layer().group_send(
+    await generation.channel_layer().group_send(
         generation.conversation_group(run.conversation_id),
         {"type": "gen.done", "message_ids": run.message_ids()},
     )

@@ -29,7 +29,7 @@ _TOKEN_LABELS = (
 class Turn:
     """One step of the visible path, as the page shows it."""
 
-    step: Step
+    step: Step[Message]
 
     @property
     def user(self) -> Message | None:
@@ -68,7 +68,7 @@ def _nav(siblings: list, position: int) -> dict | None:
     }
 
 
-def turns(steps: list[Step]) -> list[Turn]:
+def turns(steps: list[Step[Message]]) -> list[Turn]:
     return [Turn(step) for step in steps]
 
 
@@ -76,6 +76,7 @@ def card(message: Message, choice_count: int) -> dict:
     """The context of one assistant card (the `assistant-card` partial)."""
     return {
         "message": message,
+        "live": message.status == Message.Status.STREAMING,
         "metrics": metrics(message),
         "sent": sent_settings(message),
         "elapsed": f"{elapsed_seconds(message):.2f}",

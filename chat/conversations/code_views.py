@@ -6,20 +6,18 @@ posted), and the one that produced a past answer (exactly what was sent).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
 
 from chat import web
 from chat.api import params, snippets
-from chat.conversations import actions, composer
-from chat.conversations.rendering import HIGHLIGHT_MAX_CHARS
+from chat.conversations import actions, composer, rendering
+from chat.conversations.authed import AuthedRequest
 from chat.conversations.tree import api_messages
 from chat.models import Conversation, Message
 from chat.providers import upstreams
@@ -28,12 +26,10 @@ PAGE = "conversations/code.html"
 # Stands in for the message while the box is empty, so the code shows where it goes.
 PLACEHOLDER_PROMPT = "Your message"
 
-_FORMATTER = HtmlFormatter(nowrap=True)
-
 
 @login_required
 @require_POST
-def next_send_code(request: HttpRequest, pk: int) -> HttpResponse:
+def next_send_code(request: AuthedRequest, pk: int) -> HttpResponse:
     """The request Send would make now: the visible path, the message and the panel."""
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     data = {key: values[-1] for key, values in request.POST.lists()}
@@ -59,7 +55,7 @@ def next_send_code(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def message_code(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse:
+def message_code(request: AuthedRequest, pk: int, message_pk: int) -> HttpResponse:
     """The request that produced an answer, exactly as "Run again" would send it."""
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     answer = get_object_or_404(conversation.messages, pk=message_pk, role=Message.Role.ASSISTANT)
@@ -70,7 +66,7 @@ def message_code(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse
     return _render(request, {**context, **_code(request, conversation, body)})
 
 
-def _code(request: HttpRequest, conversation: Conversation, body: dict) -> dict:
+def _code(request: HttpRequest, conversation: Conversation, body: dict[str, Any]) -> dict[str, Any]:
     provider = upstreams.for_conversation(conversation, web.server_address(request))
     blocks = [
         (snippet, _highlight(snippet)) for snippet in snippets.snippets(provider.base_url, body)
@@ -84,12 +80,10 @@ def _code(request: HttpRequest, conversation: Conversation, body: dict) -> dict:
 
 
 def _highlight(snippet: snippets.Snippet) -> SafeString:
-    if len(snippet.code) > HIGHLIGHT_MAX_CHARS:
-        return escape(snippet.code)
-    # Pygments escapes every character of the code it writes into its spans.
-    return mark_safe(highlight(snippet.code, get_lexer_by_name(snippet.language), _FORMATTER))  # noqa: S308
+    # Escaped, or highlighted by Pygments, which escapes every character it writes.
+    return mark_safe(rendering.highlight_code(snippet.code, snippet.language))  # noqa: S308
 
 
-def _render(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
-    template = f"{PAGE}#code" if request.headers.get("HX-Request") else PAGE
+def _render(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    template = f"{PAGE}#code" if web.is_htmx(request) else PAGE
     return render(request, template, context, status=status)

@@ -3,27 +3,42 @@ generations, and forwards their events as small HTML fragments."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
+
+from channels.auth import UserLazyObject
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from chat.api import guidance, params
 from chat.conversations import actions, cards, composer, generation
+from chat.conversations.composer import Submission
 from chat.conversations.forwarding import StreamForwarding, partial
 from chat.models import Conversation, Message
 from chat.providers import upstreams
+from chat.providers.upstreams import Provider
 
 PAGE = "conversations/conversation.html"
 
+_MessageAction = Callable[
+    ["ConversationConsumer", Conversation, Message, dict[str, Any]], Awaitable[None]
+]
 
-class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
+
+class ConversationConsumer(StreamForwarding):
+    user: UserLazyObject
+
     async def connect(self) -> None:
-        self.user = self.scope["user"]
+        user = self.scope.get("user")
         self.conversation_id = int(self.scope["url_route"]["kwargs"]["pk"])
         # Closing before accept refuses the handshake (HTTP 403).
-        if not self.user.is_authenticated or await self._conversation() is None:
+        if user is None or not user.is_authenticated:
+            await self.close()
+            return
+        self.user = user
+        if await self._conversation() is None:
             await self.close()
             return
         self.group = generation.conversation_group(self.conversation_id)
@@ -31,6 +46,9 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         self.shown: dict[int, list[int]] = {}
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        if await _is_streaming_id(self.conversation_id):
+            # A page (re)connecting mid-stream shows Stop; the snapshot catches up its text.
+            await self.send(text_data=_composer_actions(streaming=True))
         # Running generations answer with a snapshot, so a (re)connected page catches up.
         await self._control({"type": "gen.sync"})
 
@@ -40,7 +58,7 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
 
     # -- from the browser ---------------------------------------------------
 
-    async def receive_json(self, content: dict, **kwargs) -> None:
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         conversation = await self._conversation()
         if conversation is None:  # deleted, or not theirs: nothing more for this socket
             await self.close()
@@ -49,24 +67,28 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         if verb == "stop":
             await self._control({"type": "gen.stop"})
             return
-        message = None
-        if ident:
-            message = await _message_of(conversation, ident)
-            if message is None:
-                await self._show_errors({"prompt": "That message is not in this conversation."})
-                return
-        handler = self._ACTIONS.get((verb, message is not None))
+        if not ident:
+            if verb == "send":
+                await self._send(conversation, content)
+            else:
+                await self._show_errors({"prompt": f"Unknown action {verb!r}."})
+            return
+        message = await _message_of(conversation, ident)
+        if message is None:
+            await self._show_errors({"prompt": "That message is not in this conversation."})
+            return
+        handler = self._ON_MESSAGE.get(verb)
         if handler is None:
             await self._show_errors({"prompt": f"Unknown action {verb!r}."})
             return
         await handler(self, conversation, message, content)
 
-    async def _send(self, conversation: Conversation, _message, content: dict) -> None:
+    async def _send(self, conversation: Conversation, content: dict[str, Any]) -> None:
         submission = await self._valid_submission(conversation, content)
         if submission is None:
             return
         conversation.system_prompt = submission.system_prompt
-        parent = await Message.objects.filter(pk=conversation.current_leaf_id).afirst()
+        parent = await _message_or_none(conversation.current_leaf_id)
         await actions.send_prompt(
             conversation,
             submission.prompt,
@@ -76,7 +98,9 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         )
         await self._accepted(submission)
 
-    async def _edit(self, conversation: Conversation, message: Message, content: dict) -> None:
+    async def _edit(
+        self, conversation: Conversation, message: Message, content: dict[str, Any]
+    ) -> None:
         if message.role != Message.Role.USER:
             await self._show_errors({"prompt": "Only your own prompts can be edited."})
             return
@@ -86,7 +110,7 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         )
         if submission is None:
             return
-        parent = await Message.objects.filter(pk=message.parent_id).afirst()
+        parent = await _message_or_none(message.parent_id)
         await actions.send_prompt(
             conversation,
             submission.prompt,
@@ -97,7 +121,7 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         await self._accepted(submission, cleared=False)
 
     async def _regenerate(
-        self, conversation: Conversation, message: Message, content: dict
+        self, conversation: Conversation, message: Message, content: dict[str, Any]
     ) -> None:
         submission = await self._valid_submission(conversation, {**content, "prompt": "-"})
         if submission is None or not await self._is_answer(message):
@@ -107,31 +131,37 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         )
         await self._accepted(submission, cleared=False)
 
-    async def _rerun(self, conversation: Conversation, message: Message, content: dict) -> None:
+    async def _rerun(
+        self, conversation: Conversation, message: Message, content: dict[str, Any]
+    ) -> None:
         if not await self._is_answer(message) or not await self._idle(conversation):
             return
         await actions.regenerate(conversation, message, self._provider(conversation), None)
 
-    async def _continue(self, conversation: Conversation, message: Message, content: dict) -> None:
+    async def _continue(
+        self, conversation: Conversation, message: Message, content: dict[str, Any]
+    ) -> None:
         if not await self._is_answer(message) or not await self._idle(conversation):
             return
         await actions.continue_answer(conversation, message, self._provider(conversation))
 
-    async def _switch(self, conversation: Conversation, message: Message, content: dict) -> None:
+    async def _switch(
+        self, conversation: Conversation, message: Message, content: dict[str, Any]
+    ) -> None:
         await actions.switch(conversation, message)
 
-    _ACTIONS = {
-        ("send", False): _send,
-        ("edit", True): _edit,
-        ("regenerate", True): _regenerate,
-        ("rerun", True): _rerun,
-        ("continue", True): _continue,
-        ("switch", True): _switch,
+    # The actions on one message ("regenerate:42"); a plain "send" has none.
+    _ON_MESSAGE: ClassVar[dict[str, _MessageAction]] = {
+        "edit": _edit,
+        "regenerate": _regenerate,
+        "rerun": _rerun,
+        "continue": _continue,
+        "switch": _switch,
     }
 
     async def _valid_submission(
-        self, conversation: Conversation, content: dict, prompt_field: str = "prompt"
-    ):
+        self, conversation: Conversation, content: dict[str, Any], prompt_field: str = "prompt"
+    ) -> Submission | None:
         """The form read and checked; None (with messages shown) when it cannot go.
         Points `conversation` (unsaved) at the provider chosen, which must be theirs."""
         submission = composer.read_submission(content)
@@ -162,12 +192,12 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
             return False
         return True
 
-    async def _accepted(self, submission, cleared: bool = True) -> None:
+    async def _accepted(self, submission: Submission, cleared: bool = True) -> None:
         await self._show_errors({}, advice=guidance.advice(submission.settings))
         if cleared:
             await self.send_json({"event": "sent"})
 
-    def _provider(self, conversation: Conversation):
+    def _provider(self, conversation: Conversation) -> Provider:
         return upstreams.for_conversation(conversation, self.scope.get("server"))
 
     async def _show_errors(self, errors: dict[str, str], advice: list[str] | None = None) -> None:
@@ -178,7 +208,7 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
             partial(f"#error-{name}", "innerHTML", escape(errors.get(name, ""))) for name in names
         ]
         if advice is not None:
-            lines = mark_safe("".join(format_html("<p>{}</p>", line) for line in advice))  # noqa: S308
+            lines = render_to_string(f"{PAGE}#advice", {"advice": advice})
             parts.append(partial("#advice", "innerHTML", lines))
         await self.send(text_data="".join(parts))
         if errors:
@@ -186,15 +216,26 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
 
     # -- from the generation (through the channel layer) --------------------
 
-    async def gen_started(self, event: dict) -> None:
-        await self._render_path()
+    # A generation's start and end re-render the path and the composer's Send/Stop; the
+    # data event after them says the same for scripts and tests that wait for the end.
+
+    async def gen_started(self, event: dict[str, Any]) -> None:
+        await self._render_path(streaming=True)
         await self.send_json({"event": "streaming", "active": True})
 
-    async def gen_path(self, event: dict) -> None:
-        await self._render_path()
+    async def gen_path(self, event: dict[str, Any]) -> None:
+        await self._render_path(streaming=await _is_streaming_id(self.conversation_id))
 
-    async def _render_path(self) -> None:
-        """The visible path, re-rendered: a new branch or batch can change any of it."""
+    async def gen_done(self, event: dict[str, Any]) -> None:
+        for pk in event["message_ids"]:
+            self.shown.pop(pk, None)
+        still_streaming = await _is_streaming_id(self.conversation_id)
+        await self._render_path(streaming=still_streaming)
+        await self.send_json({"event": "streaming", "active": still_streaming})
+
+    async def _render_path(self, *, streaming: bool) -> None:
+        """The visible path, re-rendered (a new branch or batch can change any of it),
+        and Send/Stop as `streaming` says."""
         conversation = await self._conversation()
         if conversation is None:
             return
@@ -203,16 +244,10 @@ class ConversationConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         await self.send(
             text_data=partial("#messages", "innerHTML", html)
             + partial("#title-input", "outerHTML", title)
+            + _composer_actions(streaming=streaming)
             # htmx sets the document's title from a <title> in what it swaps.
             + format_html("<title>{} · Reasoning Playground</title>", conversation.display_title)
         )
-
-    async def gen_done(self, event: dict) -> None:
-        for pk in event["message_ids"]:
-            self.shown.pop(pk, None)
-        await self._render_path()
-        still_streaming = await _is_streaming_id(self.conversation_id)
-        await self.send_json({"event": "streaming", "active": still_streaming})
 
     async def _conversation(self) -> Conversation | None:
         # With its provider: upstreams.for_conversation reads it without a query.
@@ -233,6 +268,11 @@ async def _is_streaming_id(conversation_id: int) -> bool:
     return False
 
 
+def _composer_actions(*, streaming: bool) -> str:
+    html = render_to_string(f"{PAGE}#composer-actions", {"streaming": streaming})
+    return partial("#composer-actions", "outerHTML", html)
+
+
 @database_sync_to_async
 def _render_messages(
     conversation: Conversation,
@@ -248,6 +288,10 @@ def _render_messages(
         if m.status == Message.Status.STREAMING
     }
     return html, title, shown
+
+
+async def _message_or_none(pk: int | None) -> Message | None:
+    return None if pk is None else await Message.objects.filter(pk=pk).afirst()
 
 
 async def _message_of(conversation: Conversation, ident: str) -> Message | None:

@@ -7,7 +7,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from chat.conversations import exports
+from chat.conversations import imports
 from chat.models import Conversation, Message, title_from_prompt
 
 # Fields that a copy of a message keeps (everything but its place in a tree).
@@ -84,7 +84,7 @@ def fork(conversation: Conversation, upto: Message, owner) -> Conversation:
 
 
 @transaction.atomic
-def save_imported(owner, imported: exports.Imported) -> Conversation:
+def save_imported(owner, imported: imports.Imported) -> Conversation:
     """A new conversation of `owner` holding a checked import, tree and current leaf."""
     first_prompt = next((m["content"] for m in imported.messages if m["role"] == "user"), "")
     conversation = Conversation.objects.create(

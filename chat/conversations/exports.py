@@ -1,11 +1,10 @@
-"""Conversations as files: export to JSON and Markdown, and import back.
+"""Conversations as files: the JSON export and its Markdown rendering.
 
-Pure: plain dicts and bytes in, values out; no Django, no database.
+Pure: plain dicts in, text out; no Django, no database.
 
 The JSON export (format "reasoning-playground/1") holds the visible path in the
 API's own `messages` shape, for pasting into a request, and the whole tree, from
-which an import rebuilds every branch. An import may also be a plain OpenAI-style
-`messages` array (or a request body holding one).
+which an import (chat.conversations.imports) rebuilds every branch.
 """
 
 from __future__ import annotations
@@ -14,54 +13,23 @@ import html
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from chat.api import params, rules
+from chat.api import params
 
 EXPORT_FORMAT = "reasoning-playground/1"
-MAX_IMPORT_BYTES = 2 * 1024 * 1024
-MAX_IMPORT_MESSAGES = 5_000
 TIMINGS = ("sent_at", "first_reasoning_at", "first_content_at", "finished_at")
-STATUSES = ("streaming", "complete", "stopped", "error", "interrupted")
-# The playground keeps prompts and answers; a system prompt is a conversation field.
-IMPORT_ROLES = ("user", "assistant")
-TITLE_LENGTH = 200
-MODEL_LENGTH = 200
-FINISH_REASON_LENGTH = 40
-MAX_CHOICE_INDEX = 32_767  # what a PositiveSmallIntegerField holds everywhere
 REDACTED = "[upstream]"
-TOO_LARGE = "The file is larger than 2 MB, the most that can be imported."
 
 _BACKTICK_RUN_RE = re.compile(r"`+")
 # ASCII punctuation a Markdown renderer may act on; & < > become entities instead.
 _MARKDOWN_PUNCTUATION_RE = re.compile(r"""([!"#$%'()*+,\-./:=?@\[\\\]^_`{|}~])""")
 _JSON_HTML_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
-
-class ImportProblem(ValueError):
-    """Why a file cannot be imported, in words for the person who chose it."""
-
-
-@dataclass
-class Imported:
-    """A conversation read from a file, checked and ready to be saved.
-
-    Each message is a dict with `ref` (its id in the file), `parent` (a ref or None),
-    `batch` (a key shared by the choices of one request under one parent), the
-    Message fields, and `timings` (name -> aware datetime or None). Parents come
-    before their children.
-    """
-
-    title: str = ""
-    system_prompt: str = ""
-    settings: dict = field(default_factory=params.default_settings)
-    messages: list[dict] = field(default_factory=list)
-    current_leaf: Any = None
-
-
-# --- export ------------------------------------------------------------------------
+# A JSON object of the export (the document, a tree entry, an API message): its
+# values are whatever JSON holds.
+JSONObject = dict[str, Any]
 
 
 def export_data(
@@ -72,7 +40,7 @@ def export_data(
     records: Iterable[Mapping[str, Any]],
     leaf_id: Any,
     redact: Iterable[str] = (),
-) -> dict:
+) -> JSONObject:
     """The JSON export of a conversation.
 
     `records` are every message, oldest first, as dicts with `id`, `parent` and the
@@ -84,7 +52,7 @@ def export_data(
     secrets = sorted({s for s in redact if s}, key=len, reverse=True)
     tree = [_tree_entry(record, secrets) for record in records]
     path = _path(tree, leaf_id)
-    messages: list[dict] = []
+    messages: list[JSONObject] = []
     if system_prompt.strip():
         messages.append({"role": "system", "content": system_prompt})
     messages += [_api_message(entry) for entry in path]
@@ -105,7 +73,7 @@ def dumps(data: Mapping[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False).translate(_JSON_HTML_ESCAPES) + "\n"
 
 
-def _tree_entry(record: Mapping[str, Any], secrets: list[str]) -> dict:
+def _tree_entry(record: Mapping[str, Any], secrets: list[str]) -> JSONObject:
     error = record.get("error") or ""
     for secret in secrets:
         error = error.replace(secret, REDACTED)
@@ -133,9 +101,9 @@ def _iso(value: datetime | str | None) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _path(tree: list[dict], leaf_id: Any) -> list[dict]:
+def _path(tree: list[JSONObject], leaf_id: Any) -> list[JSONObject]:
     by_id = {entry["id"]: entry for entry in tree}
-    path: list[dict] = []
+    path: list[JSONObject] = []
     entry = by_id.get(leaf_id)
     while entry is not None and len(path) <= len(tree):  # the bound stops a cycle
         path.append(entry)
@@ -143,8 +111,8 @@ def _path(tree: list[dict], leaf_id: Any) -> list[dict]:
     return path[::-1]
 
 
-def _api_message(entry: Mapping[str, Any]) -> dict:
-    message: dict = {"role": entry["role"], "content": entry["content"]}
+def _api_message(entry: Mapping[str, Any]) -> JSONObject:
+    message: JSONObject = {"role": entry["role"], "content": entry["content"]}
     if entry["role"] == "assistant":
         if entry["reasoning"]:
             message["reasoning_content"] = entry["reasoning"]
@@ -225,279 +193,3 @@ def _fenced(text: str, info: str) -> str:
     fence = "`" * max(3, longest + 1)
     body = text if text.endswith(("\n", "\r")) else text + "\n"
     return f"{fence}{info}\n{body}{fence}\n"
-
-
-# --- import ------------------------------------------------------------------------
-
-
-def parse_import(data: bytes) -> Imported:
-    """Read an uploaded file: our export, or a plain messages array. Raises
-    ImportProblem saying what is wrong, before anything could be saved.
-
-    For example `[{"role": "system", "content": "Be brief."}, {"role": "user",
-    "content": "Hi"}, {"role": "assistant", "content": "Hello."}]` gives the system
-    prompt "Be brief." and a chain of two messages, the answer as the current leaf;
-    `[{"role": "bot", "content": "Hi"}]` raises 'Message 1: role "bot" cannot be
-    imported: only system, user and assistant messages can.'
-    """
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ImportProblem(TOO_LARGE)
-    document = _load_json(data)
-    if _has_nul(document):
-        raise ImportProblem("The file contains a NUL character (\\u0000), which cannot be saved.")
-    if isinstance(document, dict) and "format" in document:
-        if document["format"] != EXPORT_FORMAT:
-            raise ImportProblem(
-                f"Unknown format {json.dumps(document['format'])}: "
-                f"this playground reads {EXPORT_FORMAT} exports."
-            )
-        return _parse_export(document)
-    messages = document.get("messages") if isinstance(document, dict) else document
-    if not isinstance(messages, list):
-        raise ImportProblem(
-            "Expected a Reasoning Playground export or an OpenAI-style messages array "
-            "(a list of objects with role and content)."
-        )
-    return _parse_messages(messages)
-
-
-def _load_json(data: bytes) -> Any:
-    try:
-        return json.loads(data, parse_constant=_refuse_constant)
-    except UnicodeDecodeError:
-        raise ImportProblem("The file is not text in UTF-8: it cannot be JSON.") from None
-    except json.JSONDecodeError as exc:
-        raise ImportProblem(
-            f"The file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
-        ) from None
-    except (ValueError, RecursionError):
-        raise ImportProblem("The file is not valid JSON.") from None
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _has_nul(document: Any) -> bool:
-    stack = [document]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            if "\x00" in value:
-                return True
-        elif isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return False
-
-
-def _check_count(count: int) -> None:
-    if count > MAX_IMPORT_MESSAGES:
-        raise ImportProblem(
-            f"The file has {count:,} messages; at most {MAX_IMPORT_MESSAGES:,} can be imported."
-        )
-    if count == 0:
-        raise ImportProblem("The file holds no messages: there is nothing to import.")
-
-
-def _role_problem(where: str, role: object, allowed: str) -> ImportProblem:
-    return ImportProblem(
-        f"{where}: role {json.dumps(role)} cannot be imported: only {allowed} messages can."
-    )
-
-
-def _parse_messages(items: list) -> Imported:
-    _check_count(len(items))
-    imported = Imported()
-    system: list[str] = []
-    parent = None
-    for number, item in enumerate(items, start=1):
-        where = f"Message {number}"
-        if not isinstance(item, dict):
-            raise ImportProblem(f"{where}: each message must be an object with role and content.")
-        role = item.get("role")
-        if role == "system":
-            if imported.messages:
-                raise ImportProblem(f"{where}: a system message may only come first.")
-            system.append(_content_text(item.get("content"), where))
-            continue
-        if role not in IMPORT_ROLES:
-            raise _role_problem(where, role, "system, user and assistant")
-        record = _record(number, parent, role, batch=str(number))
-        record["content"] = _content_text(item.get("content"), where, optional=role == "assistant")
-        reasoning = item.get("reasoning_content", item.get("reasoning"))
-        record["reasoning"] = _text(reasoning, where, "reasoning_content")
-        record["tool_calls"] = item.get("tool_calls")
-        imported.messages.append(record)
-        parent = number
-    # The API's own rules catch what is left: tool-call shapes, content beside them.
-    error = rules.validate_messages(items)
-    if error:
-        raise ImportProblem(error)
-    if not imported.messages:
-        raise ImportProblem("The file holds only a system message: there is nothing to import.")
-    imported.system_prompt = "\n\n".join(system)
-    imported.current_leaf = parent
-    return imported
-
-
-def _record(ref: Any, parent: Any, role: str, *, batch: str) -> dict:
-    return {
-        "ref": ref,
-        "parent": parent,
-        "role": role,
-        "content": "",
-        "reasoning": "",
-        "tool_calls": None,
-        "choice_index": 0,
-        "batch": batch,
-        "model": "",
-        "request_params": {},
-        "usage": None,
-        "finish_reason": "",
-        "status": "complete",
-        "error": "",
-        "timings": dict.fromkeys(TIMINGS),
-    }
-
-
-def _content_text(content: object, where: str, *, optional: bool = False) -> str:
-    """A message's content as text: a string, or a list of text parts joined."""
-    if content is None and optional:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list) and content:
-        texts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
-        if len(texts) == len(content) and all(isinstance(t, str) for t in texts):
-            return "\n".join(texts)
-    raise ImportProblem(f"{where}: the content is not text; only text messages can be imported.")
-
-
-def _text(value: object, where: str, name: str, *, limit: int | None = None) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ImportProblem(f"{where}: {name} must be text.")
-    if limit is not None and len(value) > limit:
-        raise ImportProblem(f"{where}: {name} must be at most {limit} characters.")
-    return value
-
-
-def _parse_export(document: dict) -> Imported:
-    tree = document.get("tree")
-    if not isinstance(tree, list):
-        raise ImportProblem("The export has no tree: it must be a list of messages.")
-    _check_count(len(tree))
-    settings = document.get("settings")
-    imported = Imported(
-        title=" ".join(_text(document.get("title"), "The export", "title").split())[:TITLE_LENGTH],
-        system_prompt=_text(document.get("system_prompt"), "The export", "system_prompt"),
-        # The panel's own reader: a bad or unknown value is left unset, never stored.
-        settings=params.parse_form(settings)[0]
-        if isinstance(settings, dict)
-        else params.default_settings(),
-    )
-    seen: set = set()
-    for number, item in enumerate(tree, start=1):
-        record = _tree_record(item, f"Message {number}", seen)
-        seen.add(record["ref"])
-        imported.messages.append(record)
-    error = rules.validate_messages([_shape_for_api(r) for r in imported.messages])
-    if error:
-        raise ImportProblem(error)
-    leaf = document.get("current_leaf")
-    if leaf is not None and (not _is_ref(leaf) or leaf not in seen):
-        raise ImportProblem(f"current_leaf {json.dumps(leaf)} is not a message of the tree.")
-    imported.current_leaf = leaf
-    return imported
-
-
-def _is_ref(value: object) -> bool:
-    return isinstance(value, int | str) and not isinstance(value, bool)
-
-
-def _tree_record(item: object, where: str, seen: set) -> dict:
-    if not isinstance(item, dict):
-        raise ImportProblem(f"{where}: each message must be an object.")
-    ref, parent = item.get("id"), item.get("parent")
-    if not _is_ref(ref) or ref in seen:
-        raise ImportProblem(f"{where}: id must be a number or text, unique in the tree.")
-    if parent is not None and (not _is_ref(parent) or parent not in seen):
-        raise ImportProblem(f"{where}: its parent must be a message listed before it.")
-    role = item.get("role")
-    if role not in IMPORT_ROLES:
-        raise _role_problem(where, role, "user and assistant")
-    batch = item.get("batch")
-    record = _record(ref, parent, role, batch=str(batch) if _is_ref(batch) else f"#{where}")
-    record["content"] = _content_text(item.get("content"), where, optional=True)
-    record["reasoning"] = _text(item.get("reasoning"), where, "reasoning")
-    record["tool_calls"] = item.get("tool_calls")
-    record["choice_index"] = _choice_index(item.get("choice_index"), where)
-    record["model"] = _text(item.get("model"), where, "model", limit=MODEL_LENGTH)
-    record["finish_reason"] = _text(
-        item.get("finish_reason"), where, "finish_reason", limit=FINISH_REASON_LENGTH
-    )
-    record["error"] = _text(item.get("error"), where, "error")
-    record["request_params"] = _object(item.get("request_params"), where, "request_params") or {}
-    record["usage"] = _object(item.get("usage"), where, "usage")
-    record["status"] = _status(item.get("status"), where)
-    record["timings"] = _timings(item.get("timings"), where)
-    return record
-
-
-def _shape_for_api(record: Mapping[str, Any]) -> dict:
-    message = {"role": record["role"], "content": record["content"]}
-    if record["tool_calls"] is not None:
-        message["tool_calls"] = record["tool_calls"]
-    return message
-
-
-def _choice_index(value: object, where: str) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CHOICE_INDEX:
-        raise ImportProblem(f"{where}: choice_index must be a whole number from 0.")
-    return value
-
-
-def _object(value: object, where: str, name: str) -> dict | None:
-    if value is not None and not isinstance(value, dict):
-        raise ImportProblem(f"{where}: {name} must be an object.")
-    return value
-
-
-def _status(value: object, where: str) -> str:
-    if value is None:
-        return "complete"
-    if value not in STATUSES:
-        raise ImportProblem(f"{where}: status must be one of {', '.join(STATUSES)}.")
-    # Nothing streams into an imported message: what arrived is all there is.
-    return "interrupted" if value == "streaming" else str(value)
-
-
-def _timings(value: object, where: str) -> dict:
-    timings = _object(value, where, "timings") or {}
-    return {name: _datetime(timings.get(name), where, name) for name in TIMINGS}
-
-
-def _datetime(value: object, where: str, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise ImportProblem(f"{where}: timings.{name} must be an ISO 8601 date and time.")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def parse_iso(value: object) -> datetime | None:
-    """An ISO 8601 string as an aware datetime (naive means UTC); anything else None."""
-    try:
-        return _datetime(value, "", "")
-    except ImportProblem:
-        return None

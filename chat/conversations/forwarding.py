@@ -3,6 +3,9 @@ generation's deltas and snapshots to the panes of the page."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
@@ -16,8 +19,9 @@ def partial(target: str, swap: str, html: SafeString) -> str:
     )
 
 
-class StreamForwarding:
-    """Forwards a generation's gen.delta and gen.snapshot events as <hx-partial> appends.
+class StreamForwarding(AsyncJsonWebsocketConsumer):
+    """A socket that forwards a generation's gen.delta and gen.snapshot events as
+    <hx-partial> appends.
 
     The consumer sets `conversation_id` (whose generations it watches) and `shown`:
     per streaming message on the page, how many characters of reasoning and answer it
@@ -28,8 +32,8 @@ class StreamForwarding:
     conversation_id: int
     shown: dict[int, list[int]]
 
-    async def gen_delta(self, event: dict) -> None:
-        parts = []
+    async def gen_delta(self, event: dict[str, Any]) -> None:
+        parts: list[str] = []
         for part in event["parts"]:
             shown = self.shown.get(part["id"])
             if shown is None:
@@ -50,8 +54,8 @@ class StreamForwarding:
         if parts:
             await self.send(text_data="".join(parts))
 
-    async def gen_snapshot(self, event: dict) -> None:
-        parts = []
+    async def gen_snapshot(self, event: dict[str, Any]) -> None:
+        parts: list[str] = []
         for part in event["parts"]:
             self.shown[part["id"]] = [len(part["reasoning"]), len(part["content"])]
             parts.append(
@@ -62,5 +66,5 @@ class StreamForwarding:
             )
         await self.send(text_data="".join(parts))
 
-    async def _control(self, event: dict) -> None:
+    async def _control(self, event: dict[str, Any]) -> None:
         await self.channel_layer.group_send(generation.control_group(self.conversation_id), event)

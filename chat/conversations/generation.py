@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import F
 from django.utils import timezone
 
@@ -47,6 +48,14 @@ def conversation_group(conversation_id: int) -> str:
 
 def control_group(conversation_id: int) -> str:
     return f"conversation-{conversation_id}-control"
+
+
+def channel_layer() -> BaseChannelLayer:
+    """The channel layer every generation and page shares (settings always name one)."""
+    layer = get_channel_layer()
+    if layer is None:
+        raise ImproperlyConfigured("CHANNEL_LAYERS names no default layer.")
+    return layer
 
 
 def shared_client() -> httpx.AsyncClient:
@@ -93,7 +102,7 @@ class Generation:
     # -- lifecycle ---------------------------------------------------------
 
     async def run(self) -> None:
-        layer = get_channel_layer()
+        layer = channel_layer()
         control = await layer.new_channel()
         await layer.group_add(control_group(self.conversation_id), control)
         listener = asyncio.create_task(self._listen(layer, control))
@@ -124,7 +133,7 @@ class Generation:
         if self._stream_task is not None:
             self._stream_task.cancel()
 
-    async def _listen(self, layer, control: str) -> None:
+    async def _listen(self, layer: BaseChannelLayer, control: str) -> None:
         ids = set(self.message_ids())
         while True:
             event = await layer.receive(control)
@@ -231,7 +240,7 @@ class Generation:
         ]
 
     async def _send(self, event: dict) -> None:
-        await get_channel_layer().group_send(conversation_group(self.conversation_id), event)
+        await channel_layer().group_send(conversation_group(self.conversation_id), event)
 
     async def _publish_deltas(self) -> None:
         parts = []
@@ -281,7 +290,7 @@ class Generation:
             )
 
 
-def _as_datetime(timestamp: float | None):
+def _as_datetime(timestamp: float | None) -> datetime | None:
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, tz=UTC)

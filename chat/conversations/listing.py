@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlencode
 
 from django.contrib import messages as flash
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KT
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +23,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
+from chat.conversations.authed import AuthedRequest
 from chat.models import Conversation, Message
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 CONVERSATIONS_PER_PAGE = 50
 # A deleted conversation can be restored this long; the next delete purges it after.
@@ -37,11 +42,46 @@ _MAX_INT = 2**53
 _ROWS = "conversations/list.html#rows"
 
 
+class _Listed(TypedDict):
+    """What the list's query adds to each conversation (hit_id only for a search)."""
+
+    model_name: str | None
+    hit_id: int | None
+
+
+@dataclass
+class Row:
+    """One conversation as its row shows it; a search marks its words in the title and
+    adds an excerpt of the first message that has them."""
+
+    conversation: Conversation
+    model_name: str | None = None
+    title_html: SafeString | None = None
+    excerpt: SafeString | None = None
+    excerpt_label: str = ""
+
+    @property
+    def pk(self) -> int:
+        return self.conversation.pk
+
+    @property
+    def pinned(self) -> bool:
+        return self.conversation.pinned
+
+    @property
+    def display_title(self) -> str:
+        return self.conversation.display_title
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.conversation.updated_at
+
+
 @dataclass
 class Listing:
     """One page of a person's conversations, as the list page and the sidebar show it."""
 
-    rows: list[Conversation]
+    rows: list[Row]
     number: int
     has_next: bool
     q: str = ""
@@ -65,17 +105,18 @@ def listing(
     q = " ".join(q.split())[:MAX_QUERY_LENGTH]
     words = search_words(q)
     start = (number - 1) * CONVERSATIONS_PER_PAGE
-    rows = list(_conversations(user, words)[start : start + CONVERSATIONS_PER_PAGE + 1])
-    page = Listing(
-        rows=rows[:CONVERSATIONS_PER_PAGE],
+    found = list(_conversations(user, words)[start : start + CONVERSATIONS_PER_PAGE + 1])
+    shown = found[:CONVERSATIONS_PER_PAGE]
+    rows = [Row(conversation, model_name=conversation.model_name) for conversation in shown]
+    if words:
+        _add_excerpts(rows, [conversation.hit_id for conversation in shown], words)
+    return Listing(
+        rows=rows,
         number=number,
-        has_next=len(rows) > CONVERSATIONS_PER_PAGE,
+        has_next=len(found) > CONVERSATIONS_PER_PAGE,
         q=q,
         current=current,
     )
-    if words:
-        _add_excerpts(page.rows, words)
-    return page
 
 
 def search_words(q: str) -> list[str]:
@@ -129,7 +170,7 @@ def excerpt(text: str, words: Sequence[str]) -> SafeString:
 
 @login_required
 @require_GET
-def conversation_list(request: HttpRequest) -> HttpResponse:
+def conversation_list(request: AuthedRequest) -> HttpResponse:
     """The list page; htmx asks for just the rows (search as you type, "Load more")."""
     page = listing(
         request.user,
@@ -145,7 +186,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def pin_conversation(request: HttpRequest, pk: int) -> HttpResponse:
+def pin_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
     """Pin or unpin; htmx gets the first page of the list again, now in its new order."""
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     conversation.pinned = not conversation.pinned
@@ -164,7 +205,7 @@ def pin_conversation(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def delete_conversation(request: HttpRequest, pk: int) -> HttpResponse:
+def delete_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
     """Ask first; then hide the conversation at once, restorable for UNDO_WINDOW."""
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     if request.method == "GET":
@@ -178,7 +219,7 @@ def delete_conversation(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def restore_conversation(request: HttpRequest, pk: int) -> HttpResponse:
+def restore_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
     """Undo a delete made less than UNDO_WINDOW ago; later, or anyone else's, is a 404."""
     conversation = get_object_or_404(_restorable(request.user).only("id", "title"), pk=pk)
     Conversation.objects.filter(pk=conversation.pk).update(deleted_at=None)
@@ -186,7 +227,9 @@ def restore_conversation(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("chat-list")
 
 
-def _conversations(user: AbstractBaseUser, words: Sequence[str]) -> QuerySet[Conversation]:
+def _conversations(
+    user: AbstractBaseUser, words: Sequence[str]
+) -> QuerySet[WithAnnotations[Conversation, _Listed]]:
     # The filter and the order match the index conv_owner_listing, so a page is a
     # walk down the index; a search adds correlated lookups per candidate row.
     rows = (
@@ -199,10 +242,12 @@ def _conversations(user: AbstractBaseUser, words: Sequence[str]) -> QuerySet[Con
     for word in words:
         in_messages = _messages_with([word]).filter(conversation=OuterRef("pk"))
         rows = rows.filter(Q(title__icontains=word) | Exists(in_messages))
+    # Every row has hit_id (the first message with a word), empty when nothing is searched.
+    hit_id: Subquery | Value = Value(None, output_field=IntegerField())
     if words:
         first_hit = _messages_with(words).filter(conversation=OuterRef("pk")).order_by("id")
-        rows = rows.annotate(hit_id=Subquery(first_hit.values("id")[:1]))
-    return rows
+        hit_id = Subquery(first_hit.values("id")[:1])
+    return rows.annotate(hit_id=hit_id)
 
 
 def _messages_with(words: Sequence[str]) -> QuerySet[Message]:
@@ -213,17 +258,18 @@ def _messages_with(words: Sequence[str]) -> QuerySet[Message]:
     return Message.objects.filter(match)
 
 
-def _add_excerpts(rows: list[Conversation], words: Sequence[str]) -> None:
-    hit_ids = [row.hit_id for row in rows if row.hit_id]
-    hits = Message.objects.only("role", "content", "reasoning").in_bulk(hit_ids)
-    for row in rows:
+def _add_excerpts(rows: list[Row], hit_ids: list[int | None], words: Sequence[str]) -> None:
+    """Marks each row's title; `hit_ids` are the rows' first messages with a word."""
+    hits = Message.objects.only("role", "content", "reasoning").in_bulk(
+        [pk for pk in hit_ids if pk]
+    )
+    for row, hit_id in zip(rows, hit_ids, strict=True):
         row.title_html = highlight(row.display_title, words)
-        row.excerpt, row.excerpt_label = SafeString(""), ""
-        if hit := hits.get(row.hit_id):
+        if hit_id and (hit := hits.get(hit_id)):
             _choose_excerpt(row, hit, words)
 
 
-def _choose_excerpt(row: Conversation, hit: Message, words: Sequence[str]) -> None:
+def _choose_excerpt(row: Row, hit: Message, words: Sequence[str]) -> None:
     """The excerpt from the answer (or prompt) if a word is there, else from the reasoning."""
     answer_label = "Prompt" if hit.role == Message.Role.USER else "Answer"
     for text, label in ((hit.content, answer_label), (hit.reasoning, "Reasoning")):

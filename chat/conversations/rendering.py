@@ -20,10 +20,13 @@ from markdown_it.common.utils import unescapeAll
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
+
+# Pygments ships no type hints and its stubs (types-Pygments) are not installed; this is
+# the one module that uses it, behind highlight_code() and pygments_css().
+from pygments import highlight  # type: ignore[import-untyped]
+from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
+from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
+from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
 ALLOWED_TAGS = frozenset(
     {
@@ -73,7 +76,7 @@ class _PlaygroundRenderer(RendererHTML):
         token = tokens[idx]
         info = unescapeAll(token.info).split(maxsplit=1)
         language = info[0] if info else ""
-        code = _highlight_code(token.content, language)
+        code = highlight_code(token.content, language)
         return (
             '<div class="code-block"><div class="code-toolbar">'
             f'<span class="code-lang">{html.escape(language or "text")}</span>'
@@ -114,15 +117,16 @@ _MARKDOWN = MarkdownIt(
 ).enable(["table", "strikethrough"])
 
 
-def _highlight_code(code: str, language: str) -> str:
-    """Highlighted HTML for code, or the escaped code if the language is unknown."""
+def highlight_code(code: str, language: str) -> str:
+    """Highlighted HTML for code (Pygments escapes every character it writes), or the
+    escaped code if the language is unknown or the code too long to highlight."""
     if not language or len(code) > HIGHLIGHT_MAX_CHARS:
         return html.escape(code)
     try:
         lexer = get_lexer_by_name(language)
     except ClassNotFound:
         return html.escape(code)
-    return highlight(code, lexer, _CODE_FORMATTER)
+    return str(highlight(code, lexer, _CODE_FORMATTER))
 
 
 def render_markdown(text: str) -> str:

@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chat.conversations import copies, exports
+from chat.conversations import copies, exports, imports
+from chat.conversations.authed import AuthedRequest
 from chat.models import Conversation, Message
 
 FILENAME_LENGTH = 80
@@ -20,7 +21,7 @@ FILENAME_LENGTH = 80
 
 @login_required
 @require_GET
-def export_json(request: HttpRequest, pk: int) -> HttpResponse:
+def export_json(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     text = exports.dumps(_export(conversation))
     return _download(text, "application/json", _filename(conversation, "json"))
@@ -28,7 +29,7 @@ def export_json(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def export_markdown(request: HttpRequest, pk: int) -> HttpResponse:
+def export_markdown(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     text = exports.export_markdown(_export(conversation))
     return _download(text, "text/markdown", _filename(conversation, "md"))
@@ -36,12 +37,12 @@ def export_markdown(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_conversation(request: HttpRequest) -> HttpResponse:
+def import_conversation(request: AuthedRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "conversations/import.html")
     try:
-        imported = exports.parse_import(_read_upload(request))
-    except exports.ImportProblem as problem:
+        imported = imports.parse_import(_read_upload(request))
+    except imports.ImportProblem as problem:
         return render(request, "conversations/import.html", {"error": str(problem)}, status=400)
     conversation = copies.save_imported(request.user, imported)
     count = len(imported.messages)
@@ -52,10 +53,10 @@ def import_conversation(request: HttpRequest) -> HttpResponse:
 def _read_upload(request: HttpRequest) -> bytes:
     upload = request.FILES.get("file")
     if upload is None:
-        raise exports.ImportProblem("Choose a conversation file to import.")
-    if upload.size is not None and upload.size > exports.MAX_IMPORT_BYTES:
-        raise exports.ImportProblem(exports.TOO_LARGE)
-    return upload.read(exports.MAX_IMPORT_BYTES + 1)
+        raise imports.ImportProblem("Choose a conversation file to import.")
+    if upload.size is not None and upload.size > imports.MAX_IMPORT_BYTES:
+        raise imports.ImportProblem(imports.TOO_LARGE)
+    return upload.read(imports.MAX_IMPORT_BYTES + 1)
 
 
 def _export(conversation: Conversation) -> dict:

@@ -10,28 +10,43 @@ siblings of a batch are the other batches under the same prompt (regenerations).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 
 class Node(Protocol):
-    pk: Any
-    parent_id: Any
-    role: str
-    batch: Any
-    choice_index: int
+    """What the tree reads of a message.
+
+    Loosely typed on purpose: mypy checks `Tree[Message]` before it knows a model's
+    field types, and then only members typed Any or object accept a Message
+    (typeddjango/django-stubs#651). What the tree hands back is the caller's own type.
+    """
+
+    @property
+    def pk(self) -> Any: ...  # an int for saved messages: ordered, a dict key
+    @property
+    def parent_id(self) -> Any: ...  # a pk, or None at the root
+    @property
+    def role(self) -> object: ...
+    @property
+    def batch(self) -> Hashable: ...
+    @property
+    def choice_index(self) -> Any: ...  # an int: the order within a batch
+
+
+N = TypeVar("N", bound=Node)
 
 
 @dataclass
-class Step:
+class Step(Generic[N]):
     """One turn on the path: a prompt and the batch of answers that follows it."""
 
-    user: Node | None
-    choices: list = field(default_factory=list)
-    chosen: Node | None = None  # the choice the path goes on from
-    user_siblings: list = field(default_factory=list)  # prompts, oldest first
-    batch_siblings: list = field(default_factory=list)  # first message of each batch
+    user: N | None
+    choices: list[N] = field(default_factory=list)
+    chosen: N | None = None  # the choice the path goes on from
+    user_siblings: list[N] = field(default_factory=list)  # prompts, oldest first
+    batch_siblings: list[N] = field(default_factory=list)  # first message of each batch
 
     @property
     def user_position(self) -> int:
@@ -42,44 +57,47 @@ class Step:
         return _position(self.batch_siblings, self.choices[0] if self.choices else None)
 
 
-def _position(siblings: Sequence, node) -> int:
+def _position(siblings: Sequence[Node], node: Node | None) -> int:
     for index, sibling in enumerate(siblings, start=1):
         if node is not None and sibling.pk == node.pk:
             return index
     return 0
 
 
-class Tree:
-    def __init__(self, messages: Iterable[Node]):
-        self.nodes = {m.pk: m for m in messages}
-        self.children: dict[Any, list[Node]] = defaultdict(list)
+class Tree(Generic[N]):
+    def __init__(self, messages: Iterable[N]) -> None:
+        self.nodes: dict[int, N] = {m.pk: m for m in messages}
+        self.children: dict[int | None, list[N]] = defaultdict(list)
         for node in sorted(self.nodes.values(), key=lambda m: m.pk):
             self.children[node.parent_id].append(node)
 
-    def path(self, leaf_pk) -> list[Node]:
+    def path(self, leaf_pk: int | None) -> list[N]:
         """Root to leaf; an unknown leaf gives the newest path through the tree."""
         if leaf_pk not in self.nodes:
             start = self.newest_leaf(None)
             if start is None:
                 return []
             leaf_pk = start.pk
-        path = []
-        node = self.nodes.get(leaf_pk)
+        path: list[N] = []
+        node = self._node(leaf_pk)
         while node is not None:
             path.append(node)
-            node = self.nodes.get(node.parent_id)
+            node = self._node(node.parent_id)
         return path[::-1]
 
-    def newest_leaf(self, start_pk) -> Node | None:
+    def newest_leaf(self, start_pk: int | None) -> N | None:
         """Follow the newest child down from start (None: from the root)."""
-        node = self.nodes.get(start_pk)
+        node = self._node(start_pk)
         while True:
             child = self._newest_child(node.pk if node is not None else None)
             if child is None:
                 return node
             node = child
 
-    def _newest_child(self, parent_pk) -> Node | None:
+    def _node(self, pk: int | None) -> N | None:
+        return self.nodes.get(pk) if pk is not None else None
+
+    def _newest_child(self, parent_pk: int | None) -> N | None:
         children = self.children.get(parent_pk, [])
         if not children:
             return None
@@ -88,27 +106,27 @@ class Tree:
         same_batch = [c for c in children if c.batch == newest.batch]
         return min(same_batch, key=lambda c: c.choice_index)
 
-    def batch(self, node: Node) -> list[Node]:
+    def batch(self, node: N) -> list[N]:
         siblings = self.children.get(node.parent_id, [])
         return sorted((c for c in siblings if c.batch == node.batch), key=lambda c: c.choice_index)
 
-    def user_siblings(self, node: Node) -> list[Node]:
+    def user_siblings(self, node: N) -> list[N]:
         return [c for c in self.children.get(node.parent_id, []) if c.role == node.role]
 
-    def batch_siblings(self, node: Node) -> list[Node]:
+    def batch_siblings(self, node: N) -> list[N]:
         """The first message of each batch answering the same prompt, oldest first."""
-        firsts: dict[Any, Node] = {}
+        firsts: dict[Hashable, N] = {}
         for child in self.children.get(node.parent_id, []):
             if child.role == node.role and child.batch not in firsts:
                 firsts[child.batch] = child
         return list(firsts.values())
 
-    def steps(self, leaf_pk) -> list[Step]:
-        steps: list[Step] = []
+    def steps(self, leaf_pk: int | None) -> list[Step[N]]:
+        steps: list[Step[N]] = []
         for node in self.path(leaf_pk):
             if node.role == "assistant":
                 if not steps or steps[-1].choices:
-                    steps.append(Step(None))
+                    steps.append(Step[N](None))
                 step = steps[-1]
                 step.choices = self.batch(node)
                 step.chosen = node
@@ -125,14 +143,21 @@ _USABLE = {"complete", "stopped", "interrupted"}
 
 
 class _Sendable(Protocol):
-    role: str
-    content: str
-    reasoning: str
-    tool_calls: list | None
-    status: str
+    @property
+    def role(self) -> str: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def reasoning(self) -> str: ...
+    @property
+    def tool_calls(self) -> list[object] | None: ...
+    @property
+    def status(self) -> str: ...
 
 
-def api_messages(system_prompt: str, earlier: Iterable[_Sendable], prompt: str) -> list[dict]:
+def api_messages(
+    system_prompt: str, earlier: Iterable[_Sendable], prompt: str
+) -> list[dict[str, object]]:
     """The messages to send for a new prompt after the earlier ones.
 
     `earlier` is the visible path (one choice of each batch). An assistant's reasoning is
@@ -142,7 +167,7 @@ def api_messages(system_prompt: str, earlier: Iterable[_Sendable], prompt: str) 
     >>> api_messages("Be brief.", [], "Hi")
     [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': 'Hi'}]
     """
-    messages: list[dict] = []
+    messages: list[dict[str, object]] = []
     if system_prompt.strip():
         messages.append({"role": "system", "content": system_prompt})
     for message in earlier:
@@ -153,7 +178,7 @@ def api_messages(system_prompt: str, earlier: Iterable[_Sendable], prompt: str) 
                 continue
             if not (message.content or message.tool_calls):
                 continue
-            entry: dict = {"role": "assistant", "content": message.content}
+            entry: dict[str, object] = {"role": "assistant", "content": message.content}
             if message.tool_calls:
                 entry["tool_calls"] = message.tool_calls
                 entry["reasoning_content"] = message.reasoning

@@ -12,13 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chat import web
 from chat.api import guidance, params
 from chat.conversations import actions, cards, composer, copies, listing
+from chat.conversations.authed import AuthedRequest
 from chat.models import Conversation, Message
 from chat.providers import upstreams
 
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """Open a new conversation, reusing an untouched one rather than piling them up."""
     conversation = (
         Conversation.objects.owned_by(request.user)
@@ -44,7 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def new_conversation(request: HttpRequest) -> HttpResponse:
+def new_conversation(request: AuthedRequest) -> HttpResponse:
     conversation = Conversation.objects.create(
         owner=request.user, settings=params.default_settings()
     )
@@ -53,7 +54,7 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
+def conversation_page(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     _mark_interrupted(conversation)
     provider = upstreams.for_conversation(conversation, web.server_address(request))
@@ -74,7 +75,7 @@ def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def rename_conversation(request: HttpRequest, pk: int) -> HttpResponse:
+def rename_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     title = " ".join(request.POST.get("title", "").split())[:200]
     conversation.title = title
@@ -101,7 +102,7 @@ def _mark_interrupted(conversation: Conversation) -> None:
 
 @login_required
 @require_POST
-def send_prompt(request: HttpRequest, pk: int) -> HttpResponse:
+def send_prompt(request: AuthedRequest, pk: int) -> HttpResponse:
     """The composer without websockets: start the generation, then show the page."""
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     data = {key: values[-1] for key, values in request.POST.lists()}
@@ -134,7 +135,7 @@ def websocket_only(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def check_params(request: HttpRequest) -> HttpResponse:
+def check_params(request: AuthedRequest) -> HttpResponse:
     """The panel's values checked as they change: advice, plus a message per bad field."""
     data = {key: values[-1] for key, values in request.POST.lists()}
     submission = composer.read_submission({**data, "prompt": data.get("prompt") or "-"})
@@ -149,7 +150,7 @@ def check_params(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def fork_conversation(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse:
+def fork_conversation(request: AuthedRequest, pk: int, message_pk: int) -> HttpResponse:
     """Copy the conversation up to a message into a new conversation of the same user."""
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     message = get_object_or_404(conversation.messages, pk=message_pk)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from chat.api import params
-from chat.conversations import exports
+from chat.conversations import exports, imports
 
 SNAPSHOT_VERSION = 1
 # What an answer keeps; anything else a caller passes in is dropped.
@@ -90,11 +90,11 @@ def _iso(value: datetime | str | None) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def to_import(snapshot: Mapping[str, Any]) -> exports.Imported:
+def to_import(snapshot: Mapping[str, Any]) -> imports.Imported:
     """The snapshot as a conversation to save for someone else: each step's prompt,
     the batch of answers under it, and the next prompt after the chosen answer."""
     settings = snapshot.get("settings")
-    imported = exports.Imported(
+    imported = imports.Imported(
         title=snapshot.get("title") or "",
         system_prompt=snapshot.get("system_prompt") or "",
         settings=params.parse_form(settings)[0]
@@ -136,5 +136,5 @@ def _copy(ref: str, parent: str | None, message: Mapping[str, Any], *, batch: st
         "finish_reason": message.get("finish_reason") or "",
         "status": "interrupted" if status == "streaming" else status,
         "error": "",
-        "timings": {name: exports.parse_iso(timings.get(name)) for name in TIMINGS},
+        "timings": {name: imports.parse_iso(timings.get(name)) for name in TIMINGS},
     }

@@ -1,5 +1,6 @@
-// The conversation page: keyboard sending, the live reasoning timer, sliders,
-// copy buttons and the socket's small data-only events. Everything else is htmx.
+// The conversation page: keyboard sending, the live reasoning timer, sliders, the
+// prompt editors and the socket's small data-only events. Everything else is htmx;
+// copy buttons are copy.js, the connection state live-status.js.
 (() => {
   "use strict";
 
@@ -25,8 +26,6 @@
     if (data.event === "sent") {
       prompt().value = "";
       prompt().focus();
-    } else if (data.event === "streaming") {
-      setStreaming(data.active);
     } else if (data.event === "invalid") {
       const first = document.getElementById(data.fields[0] === "prompt" ? "prompt" : "param-" + data.fields[0]);
       if (first) first.focus();
@@ -34,29 +33,10 @@
     refreshEmptyState();
   });
 
-  function setStreaming(active) {
-    const stop = form().querySelector("[data-stop]");
-    const send = form().querySelector("[data-send]");
-    stop.hidden = !active;
-    send.disabled = active;
-    send.title = active ? "An answer is streaming: wait for it or press Stop" : "";
-  }
-
   function refreshEmptyState() {
     const empty = document.querySelector("[data-empty-state]");
     if (empty) empty.hidden = document.querySelector("#messages .message") !== null;
   }
-
-  // Connection state, said plainly; hx-ws reconnects by itself.
-  const connection = (text, state) => {
-    const el = document.querySelector("[data-connection]");
-    if (!el) return;
-    el.textContent = text;
-    el.dataset.state = state;
-  };
-  document.addEventListener("htmx:ws:after:connection", () => connection("Live", "open"));
-  document.addEventListener("htmx:ws:close", () => connection("Reconnecting…", "closed"));
-  document.addEventListener("htmx:ws:error", () => connection("Connection problem; retrying…", "closed"));
 
   // The "Thinking… 12.4 s" timer, from the server's elapsed time at render.
   const started = new WeakMap();
@@ -80,10 +60,6 @@
         timer.textContent = `Thought for ${seconds} s`;
       }
     }
-    const anyStreaming = document.querySelector('article.assistant[data-status="streaming"]') !== null;
-    const stop = document.querySelector("[data-stop]");
-    if (stop && !anyStreaming && !stop.hidden) setStreaming(false);
-    else if (stop && anyStreaming && stop.hidden) setStreaming(true);
   }, 100);
 
   // Sliders mirror the typed value; the typed value is what is sent.
@@ -99,41 +75,15 @@
     }
   });
 
-  document.addEventListener("click", async (event) => {
+  // × leaves a number unset: it is not sent at all.
+  document.addEventListener("click", (event) => {
     const clear = event.target.closest("[data-clear]");
-    if (clear) {
-      const input = document.getElementById(clear.dataset.clear);
-      input.value = "";
-      input.dispatchEvent(new Event("change", { bubbles: true }));
-      input.focus();
-      return;
-    }
-    const copyCode = event.target.closest("[data-copy-code]");
-    const copyMessage = event.target.closest("[data-copy-message]");
-    let text = null;
-    if (copyCode) {
-      const code = copyCode.closest(".code-block")?.querySelector("pre code");
-      text = code ? code.textContent : null;
-    } else if (copyMessage) {
-      const source = document.querySelector(copyMessage.dataset.copyMessage);
-      text = source ? source.innerText : null;
-    }
-    if (text === null) return;
-    const button = copyCode || copyMessage;
-    try {
-      await navigator.clipboard.writeText(text);
-      flash(button, "Copied");
-    } catch {
-      flash(button, "Copy failed");
-    }
+    if (!clear) return;
+    const input = document.getElementById(clear.dataset.clear);
+    input.value = "";
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+    input.focus();
   });
-
-  function flash(button, label) {
-    const original = button.dataset.label || button.textContent;
-    button.dataset.label = original;
-    button.textContent = label;
-    setTimeout(() => { button.textContent = original; }, 1500);
-  }
 
   // A closed prompt editor's text is not sent with every other action.
   document.addEventListener("toggle", (event) => {

@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page, Route, expect
 from tests.browser.conftest import PASSWORD, send, sign_up, wait_live
 
 ASSISTANT = re.compile("Assistant")
-# Slow enough to watch; each marker is explained in chat/simulator.py.
+# Slow enough to watch; each marker is explained in the chat.simulator package.
 SLOW_SHORT = "[[sim:tps=25]] [[sim:reasoning=30]] [[sim:words=30]]"
 SLOW_LONG = "[[sim:tps=20]] [[sim:words=400]]"
 SLOW_MEDIUM = "[[sim:tps=25]] [[sim:words=120]]"
@@ -125,6 +125,25 @@ def test_it_stops_a_long_answer_and_keeps_what_arrived(page: Page, base: str) ->
     assert reasoning.strip() or answer.strip()
     expect(stop).to_be_hidden()
     expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
+
+
+def test_send_waits_while_an_answer_streams_even_after_a_reload(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    send(page, f"Describe glaciers. {SLOW_MEDIUM}")
+    card = assistants(page)
+    stop = page.get_by_role("button", name="Stop", exact=True)
+    send_button = page.get_by_role("button", name="Send", exact=True)
+    expect(stop).to_be_visible()
+    expect(send_button).to_be_disabled()
+
+    # Reloaded mid-stream: the page is rendered so, and the socket keeps it so.
+    page.reload()
+    expect(stop).to_be_visible()
+    expect(send_button).to_be_disabled()
+    wait_live(page)
+    expect(card).to_have_attribute("data-status", "complete", timeout=10_000)
+    expect(stop).to_be_hidden()
+    expect(send_button).to_be_enabled()
 
 
 def test_it_catches_up_after_a_reload_mid_stream(page: Page, base: str) -> None:
@@ -265,3 +284,18 @@ def test_a_second_tab_shows_the_same_live_stream(page: Page, base: str) -> None:
     expect(mine).to_have_attribute("data-status", "complete")
     expect(theirs).to_have_attribute("data-status", "complete")
     assert texts(mine) == texts(theirs)
+
+
+def test_copy_answer_puts_the_answer_on_the_clipboard(page: Page, base: str) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_up(page, base, "alice")
+    send(page, "Name a river.")
+    card = assistants(page)
+    expect(card).to_have_attribute("data-status", "complete")
+
+    copy = card.get_by_role("button", name="Copy answer")
+    copy.click()
+    expect(card.get_by_role("button", name="Copied")).to_be_visible()
+    answer = card.locator('[id^="answer-text-"]').inner_text()
+    assert page.evaluate("() => navigator.clipboard.readText()") == answer
+    expect(copy).to_have_text("Copy answer")  # it reads as before again

@@ -13,6 +13,7 @@ from chat.conversations import generation
 from chat.models import Message
 from playground.asgi import application
 from tests.sockets import (
+    FRAME_TIMEOUT,
     ORIGIN,
     connect,
     form,
@@ -261,3 +262,64 @@ async def test_a_tool_call_is_kept_with_its_reasoning(alice_cookie, conversation
     assert json.loads(message.tool_calls[0]["function"]["arguments"])
     assert message.reasoning
     assert "get_weather(" in "".join(frames)
+
+
+# The composer's Send/Stop, as the server swaps it in (conversation.html#composer-actions).
+SEND_STOP = re.compile(
+    r'<hx-partial hx-target="#composer-actions" hx-swap="outerHTML">(.*?)</hx-partial>', re.S
+)
+
+
+def _buttons(html: str) -> tuple[str, str]:
+    """The Stop and Send buttons' opening tags in a Send/Stop fragment."""
+    stop = re.search(r"<button[^>]*data-stop[^>]*>", html)
+    send = re.search(r"<button[^>]*data-send[^>]*>", html)
+    assert stop and send
+    return stop.group(0), send.group(0)
+
+
+async def test_the_server_shows_stop_while_a_generation_streams_and_send_after(
+    alice_cookie, conversation
+):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("Hi"))
+    frames = await frames_until(ws, is_done)
+    await ws.disconnect()
+    started, ended = [html for frame in frames for html in SEND_STOP.findall(frame)]
+    stop, send = _buttons(started)
+    assert "hidden" not in stop and "disabled" in send
+    stop, send = _buttons(ended)
+    assert "hidden" in stop and "disabled" not in send
+    # The end's Send/Stop comes with the finished card, in the same frame.
+    assert 'data-status="complete"' in frames[-2] and SEND_STOP.search(frames[-2])
+
+
+async def test_a_page_connecting_mid_stream_is_shown_stop_first(alice_cookie, conversation):
+    first = await connect(alice_cookie, conversation.pk)
+    await first.send_json_to(form("Story [[sim:tps=20]] [[sim:words=400]]"))
+    await frames_until(first, lambda f: "beforeend" in f)
+    second = await connect(alice_cookie, conversation.pk)
+    joined = await second.receive_from(timeout=FRAME_TIMEOUT)
+    await first.send_json_to({"action": "stop"})
+    await frames_until(first, is_done)
+    frames = await frames_until(second, is_done)
+    await first.disconnect()
+    await second.disconnect()
+    stop, send = _buttons(SEND_STOP.fullmatch(joined).group(1))
+    assert "hidden" not in stop and "disabled" in send
+    stop, send = _buttons(SEND_STOP.search(frames[-2]).group(1))
+    assert "hidden" in stop and "disabled" not in send
+
+
+async def test_a_sent_prompt_gets_the_panels_advice_as_the_page_renders_it(
+    alice_cookie, conversation
+):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("Hi", temperature="0.3", top_p="0.5"))
+    frames = await frames_until(ws, is_done)
+    await ws.disconnect()
+    advice = next(f for f in frames if 'hx-target="#advice"' in f)
+    assert (
+        '<hx-partial hx-target="#advice" hx-swap="innerHTML"><p>Changing both temperature and '
+        "top_p is not recommended; adjust one of them.</p><p>1.0 is the recommended temperature"
+    ) in advice

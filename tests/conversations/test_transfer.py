@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from chat.conversations import exports
+from chat.conversations import imports
 from chat.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
@@ -234,7 +234,7 @@ def test_a_plain_messages_array_imports(alice_client, alice):
         (b'[{"role": "user", "content": {"x": 1}}]', "the content is not text"),
         (b"[" + b'{"role": "user", "content": "x"},' * 5_000 + b'{"role": "user", "content": "x"}]',
          "at most 5,000 can be imported"),
-        (b" " * (exports.MAX_IMPORT_BYTES + 1), "larger than 2 MB"),
+        (b" " * (imports.MAX_IMPORT_BYTES + 1), "larger than 2 MB"),
     ],
 )  # fmt: skip
 def test_a_bad_file_gets_a_message_and_creates_nothing(alice_client, data, message):
