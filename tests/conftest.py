@@ -5,9 +5,17 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 # People, their sockets and the simulator for websocket tests (fixtures by name).
 pytest_plugins = ["tests.sockets"]
+
+# Property tests check results, never speed: a busy machine must not fail them.
+hypothesis_settings.register_profile(
+    "playground", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("playground")
 
 
 def pytest_configure(config):
@@ -21,6 +29,41 @@ def pytest_configure(config):
     settings.PLAYGROUND_SIM_TOKENS_PER_SECOND = 2000
     settings.PLAYGROUND_SIM_FIRST_TOKEN_DELAY = 0
     settings.PLAYGROUND_SIM_RECORD = True
+
+
+# -- the people: every test module uses these; none defines its own ------------------
+
+
+@pytest.fixture
+def alice(django_user_model):
+    """Alice owns what the test is about: conversations, prompts, comparisons, links.
+    Her name and address are distinctive, so a page leaking them is easy to catch."""
+    return django_user_model.objects.create_user(
+        "alice-owner", email="alice@owner.example", password="pw-alice-123"
+    )
+
+
+@pytest.fixture
+def bob(django_user_model):
+    """Bob is signed in too, and must see, change or bring back nothing of Alice's."""
+    return django_user_model.objects.create_user("bob", password="pw-bob-123")
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    """pytest-django's `client`, signed in as Alice (so `client.logout()` signs her out)."""
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob_client(bob):
+    """A browser of Bob's own, beside Alice's."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(bob)
+    return client
 
 
 @pytest.fixture(autouse=True)

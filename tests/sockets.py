@@ -22,18 +22,6 @@ FRAME_TIMEOUT = 10
 
 
 @pytest.fixture
-def alice(django_user_model):
-    """Alice owns the conversation under test."""
-    return django_user_model.objects.create_user("alice", password="pw-alice-123")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    """Bob is signed in too, and must see nothing of Alice's."""
-    return django_user_model.objects.create_user("bob", password="pw-bob-123")
-
-
-@pytest.fixture
 def conversation(alice):
     return Conversation.objects.create(owner=alice)
 

@@ -38,12 +38,6 @@ def _simulator_models(settings, simulator_url):
 
 
 @pytest.fixture
-def alice_client(client, alice):
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
 def finished(alice):
     """Alice's comparison of temperature 0 against 1, run twice each, all answered."""
     comparison = Comparison.objects.create(

@@ -131,12 +131,6 @@ async def test_run_again_sends_what_the_answers_code_shows(
 
 
 @pytest.fixture
-def alice_client(client, alice):
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
 def answer(conversation):
     """A streamed answer in Alice's conversation, saved as a send saves it."""
     conversation.system_prompt = "Be brief."

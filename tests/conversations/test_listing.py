@@ -15,24 +15,6 @@ pytestmark = pytest.mark.django_db
 ATTACK = "<img src=x onerror=alert(1)>"
 
 
-@pytest.fixture
-def alice(django_user_model):
-    """Alice owns the conversations under test."""
-    return django_user_model.objects.create_user("alice", password="pw-alice-123")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    """Bob is signed in too, and must see, change or bring back nothing of Alice's."""
-    return django_user_model.objects.create_user("bob", password="pw-bob-123")
-
-
-@pytest.fixture
-def alice_client(client, alice):
-    client.force_login(alice)
-    return client
-
-
 def _conversation(owner, title, *, minutes_ago=0, model="kimi-k2-thinking", **fields):
     conversation = Conversation.objects.create(
         owner=owner, title=title, started_at=timezone.now(), settings={"model": model}, **fields

@@ -25,24 +25,6 @@ ATTACKS = (
 
 
 @pytest.fixture
-def alice(django_user_model):
-    """Alice owns the conversation under test."""
-    return django_user_model.objects.create_user("alice", password="pw-alice-123")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    """Bob is signed in too, and must get nothing of Alice's."""
-    return django_user_model.objects.create_user("bob", password="pw-bob-123")
-
-
-@pytest.fixture
-def alice_client(client, alice):
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
 def upstream_settings(settings):
     """A real upstream configured, whose URL and key must never reach an export."""
     settings.PLAYGROUND_API_BASE = API_BASE

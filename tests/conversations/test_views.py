@@ -14,24 +14,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alice(django_user_model):
-    """Alice owns the conversations under test."""
-    return django_user_model.objects.create_user("alice", password="pw-alice-123")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    """Bob is signed in too, and must see nothing of Alice's."""
-    return django_user_model.objects.create_user("bob", password="pw-bob-123")
-
-
-@pytest.fixture
-def alice_client(client, alice):
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
 def started(alice):
     """A conversation Alice has used: one prompt and its answer."""
     conversation = Conversation.objects.create(

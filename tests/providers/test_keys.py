@@ -16,7 +16,6 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from chat.models import Conversation, Message, Provider
@@ -52,20 +51,6 @@ def lab(alice, simulator_url, private_upstreams):
         api_key_last4=secrets.last4(KEY),
         model_ids=["lab-model-a", "kimi-k2-thinking"],
     )
-
-
-@pytest.fixture
-def alice_client(alice):
-    client = Client()
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
-def bob_client(bob):
-    client = Client()
-    client.force_login(bob)
-    return client
 
 
 def _add(client, **fields):
