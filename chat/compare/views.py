@@ -13,7 +13,6 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,6 +32,7 @@ from chat.models import (
     SavedPrompt,
 )
 from chat.providers import upstreams
+from chat.web import AuthedRequest
 
 BUILDER = "compare/new.html"
 PAGE = "compare/comparison.html"
@@ -42,12 +42,6 @@ SWEEPABLE = [
     for name, param in params.PARAMS.items()
     if param.kind in grid.SWEEPABLE_KINDS
 ]
-
-
-class AuthedRequest(HttpRequest):
-    """A request that login_required let in: its user is signed in."""
-
-    user: User
 
 
 # -- the builder ---------------------------------------------------------------------------

@@ -17,10 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 from chat import web
 from chat.api import params, snippets
 from chat.conversations import actions, composer, rendering
-from chat.conversations.authed import AuthedRequest
 from chat.conversations.tree import api_messages
 from chat.models import Conversation, Message
 from chat.providers import upstreams
+from chat.web import AuthedRequest
 
 PAGE = "conversations/code.html"
 # Stands in for the message while the box is empty, so the code shows where it goes.

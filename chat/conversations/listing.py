@@ -23,8 +23,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
-from chat.conversations.authed import AuthedRequest
 from chat.models import Conversation, Message
+from chat.web import AuthedRequest
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations

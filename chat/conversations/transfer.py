@@ -13,8 +13,8 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.conversations import copies, exports, imports
-from chat.conversations.authed import AuthedRequest
 from chat.models import Conversation, Message
+from chat.web import AuthedRequest
 
 FILENAME_LENGTH = 80
 

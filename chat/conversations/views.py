@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chat import web
 from chat.api import guidance, params
 from chat.conversations import actions, cards, composer, copies, listing
-from chat.conversations.authed import AuthedRequest
 from chat.models import Conversation, Message
 from chat.providers import upstreams
+from chat.web import AuthedRequest
 
 
 @login_required

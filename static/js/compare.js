@@ -1,18 +1,7 @@
-// Compare pages: the socket's connection state and a sortable summary table.
-// Everything else (streaming, stop, the builder's buttons, diffs) is htmx.
+// Compare pages: a sortable summary table. The connection state is live-status.js;
+// everything else (streaming, stop, the builder's buttons, diffs) is htmx.
 (() => {
   "use strict";
-
-  // Connection state, said plainly; hx-ws reconnects by itself.
-  const connection = (text, state) => {
-    const el = document.querySelector("[data-connection]");
-    if (!el) return;
-    el.textContent = text;
-    el.dataset.state = state;
-  };
-  document.addEventListener("htmx:ws:after:connection", () => connection("Live", "open"));
-  document.addEventListener("htmx:ws:close", () => connection("Reconnecting…", "closed"));
-  document.addEventListener("htmx:ws:error", () => connection("Connection problem; retrying…", "closed"));
 
   // A heading button sorts the table by its column: numbers by data-value, blanks last;
   // a second click reverses. The table is re-rendered as runs finish, unsorted again.
