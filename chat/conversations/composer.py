@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from chat.api import params
 
@@ -18,7 +19,7 @@ MAX_SYSTEM_PROMPT_CHARS = 100_000
 class Submission:
     prompt: str
     system_prompt: str
-    settings: dict
+    settings: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)
     # The Provider select: "" (the server's default), "simulator" or a provider's id;
     # whose provider it is, is checked by the caller (chat.providers.upstreams.chosen).

@@ -41,7 +41,7 @@ def build(
     settings: Mapping[str, object],
     steps: Iterable[Mapping[str, Any]],
     include_reasoning: bool,
-) -> dict:
+) -> dict[str, Any]:
     """The snapshot of a path, from plain steps.
 
     Each step is {"user": message or None, "choices": [message, ...], "chosen": the
@@ -64,7 +64,7 @@ def build(
     }
 
 
-def _step(step: Mapping[str, Any], include_reasoning: bool) -> dict:
+def _step(step: Mapping[str, Any], include_reasoning: bool) -> dict[str, Any]:
     user = step.get("user")
     choices = [_answer(m, include_reasoning) for m in step.get("choices") or []]
     chosen = step.get("chosen") or 0
@@ -75,7 +75,7 @@ def _step(step: Mapping[str, Any], include_reasoning: bool) -> dict:
     }
 
 
-def _answer(message: Mapping[str, Any], include_reasoning: bool) -> dict:
+def _answer(message: Mapping[str, Any], include_reasoning: bool) -> dict[str, Any]:
     answer = {name: message.get(name) for name in ANSWER_FIELDS}
     if include_reasoning:
         answer["reasoning"] = message.get("reasoning") or ""
@@ -118,7 +118,9 @@ def to_import(snapshot: Mapping[str, Any]) -> imports.Imported:
     return imported
 
 
-def _copy(ref: str, parent: str | None, message: Mapping[str, Any], *, batch: str) -> dict:
+def _copy(
+    ref: str, parent: str | None, message: Mapping[str, Any], *, batch: str
+) -> dict[str, Any]:
     status = message.get("status") or "complete"
     timings = message.get("timings") or {}
     return {
