@@ -185,8 +185,8 @@ PLAYGROUND_COMPARE_CONFIRM_REQUESTS = env_int("PLAYGROUND_COMPARE_CONFIRM_REQUES
 PLAYGROUND_SIM_TOKENS_PER_SECOND = env_float("PLAYGROUND_SIM_TOKENS_PER_SECOND", 40.0)
 PLAYGROUND_SIM_FIRST_TOKEN_DELAY = env_float("PLAYGROUND_SIM_FIRST_TOKEN_DELAY", 0.3)
 PLAYGROUND_SIM_RECORD = env_bool("PLAYGROUND_SIM_RECORD", False)
-# People's own providers (chat/provider_views.py). Their API keys are encrypted at rest
-# with these Fernet keys (chat/secrets.py): comma-separated, newest first. With DEBUG
+# People's own providers (chat/providers/views.py). Their API keys are encrypted at rest
+# with these Fernet keys (chat/providers/secrets.py): comma-separated, newest first. With DEBUG
 # and none set, one development key is derived from SECRET_KEY.
 PLAYGROUND_FERNET_KEYS = env_list("PLAYGROUND_FERNET_KEYS", [])
 if not PLAYGROUND_FERNET_KEYS:
@@ -207,5 +207,5 @@ for _key in PLAYGROUND_FERNET_KEYS:
             "PLAYGROUND_FERNET_KEYS must hold Fernet keys (32 bytes in url-safe base64)"
         )
 # Providers may point at loopback and private addresses (local model servers); off, a
-# provider's host must resolve to public addresses only (chat/netguard.py).
+# provider's host must resolve to public addresses only (chat/providers/netguard.py).
 PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS = env_bool("PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS", DEBUG)

@@ -1,10 +1,10 @@
 """A person's own providers: any OpenAI-compatible server, with its key and model list.
 
-The key is written once and never shown again: it is stored encrypted (chat/secrets.py),
+The key is written once and never shown again: it is stored encrypted (chat/providers/secrets.py),
 displayed as its last four characters, never put back into a form, and kept when the
 field is left empty. Pointing a provider at another base URL takes the key again, so a
 stored key is never sent to an address it was not entered for. Base URLs are checked
-by chat/netguard.py when saved and again before every request.
+by chat/providers/netguard.py when saved and again before every request.
 """
 
 from __future__ import annotations
