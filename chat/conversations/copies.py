@@ -10,26 +10,6 @@ from django.utils import timezone
 from chat.conversations import imports
 from chat.models import Conversation, Message, title_from_prompt
 
-# Fields that a copy of a message keeps (everything but its place in a tree).
-COPIED_FIELDS = (
-    "role",
-    "content",
-    "reasoning",
-    "tool_calls",
-    "choice_index",
-    "model",
-    "request_params",
-    "usage",
-    "finish_reason",
-    "status",
-    "error",
-    "upstream",
-    "sent_at",
-    "first_reasoning_at",
-    "first_content_at",
-    "finished_at",
-)
-
 # Saved as they are from a checked import; the rest is the message's place in the tree.
 IMPORTED_FIELDS = (
     "role",
@@ -43,6 +23,15 @@ IMPORTED_FIELDS = (
     "finish_reason",
     "status",
     "error",
+)
+# What a copy of a message keeps: everything but its place in a tree.
+COPIED_FIELDS = (
+    *IMPORTED_FIELDS,
+    "upstream",
+    "sent_at",
+    "first_reasoning_at",
+    "first_content_at",
+    "finished_at",
 )
 
 
