@@ -170,7 +170,13 @@ async def _start(
     announce: list[int],
 ) -> Generation:
     run = Generation(
-        conversation.pk, choices, body, provider.base_url, provider.api_key, generation.timeouts()
+        conversation.pk,
+        choices,
+        body,
+        provider.base_url,
+        provider.api_key,
+        generation.timeouts(),
+        guarded=upstreams.is_guarded(provider),
     )
     await get_channel_layer().group_send(
         generation.conversation_group(conversation.pk),

@@ -250,7 +250,7 @@ def _fetch_models(base_url: str, api_key: str | None) -> tuple[list[str], str | 
     """The provider's model ids and no problem, or none and what went wrong."""
 
     async def fetch() -> list[str]:
-        async with upstream.make_client() as client:
+        async with upstreams.make_personal_client() as client:
             return await upstream.list_models(client, base_url, api_key, FETCH_TIMEOUT)
 
     try:
