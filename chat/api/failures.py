@@ -185,7 +185,7 @@ def _error_fields(payload: object) -> _ErrorFields:
     }
 
 
-def _error_object_fields(payload: dict) -> _ErrorFields:
+def _error_object_fields(payload: dict[str, object]) -> _ErrorFields:
     """An error body's fields, but only the strings an error object has: anything else
     in the JSON is not quoted (see http_error)."""
     error = payload.get("error", payload)
