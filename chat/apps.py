@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ChatConfig(AppConfig):
     name = "chat"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Records each sign-in in its session (a signal receiver, so imported at start).
+        from chat.providers import reauth  # noqa: F401

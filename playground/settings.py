@@ -209,3 +209,6 @@ for _key in PLAYGROUND_FERNET_KEYS:
 # Providers may point at loopback and private addresses (local model servers); off, a
 # provider's host must resolve to public addresses only (chat/providers/netguard.py).
 PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS = env_bool("PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS", DEBUG)
+# Adding, changing or deleting a provider asks for the password unless this session
+# signed in (or confirmed the password) within this many seconds (chat/providers/reauth.py).
+PLAYGROUND_REAUTH_SECONDS = env_int("PLAYGROUND_REAUTH_SECONDS", 600)

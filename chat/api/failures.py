@@ -104,15 +104,29 @@ def format_seconds(value: float) -> str:
 
 
 def http_error(response: httpx.Response, raw: bytes) -> UpstreamError:
-    """A non-2xx answer, with the upstream's own message from its error body `raw`."""
-    text = raw.decode("utf-8", "replace")
-    fields: _ErrorFields
+    """A non-2xx answer, with the upstream's own message when its error body `raw` is a
+    JSON error object; any other body is not quoted, only the status line.
+
+    Whatever answers may not be an API at all (a base URL pointing at some internal
+    page): its body must not be read back to whoever typed the URL.
+
+    >>> request = httpx.Request("GET", "http://upstream/v1/models")
+    >>> http_error(httpx.Response(500, request=request), b"<h1>db01: secret</h1>").message
+    '500 Internal Server Error'
+    """
+    fields: _ErrorFields = {"message": ""}
     try:
-        fields = _error_fields(json.loads(text))
+        payload = json.loads(raw.decode("utf-8", "replace"))
     except ValueError:
-        fields = {"message": snippet(text)}
+        payload = None
+    if isinstance(payload, dict):
+        fields = _error_object_fields(payload)
+    reason = snippet(response.reason_phrase or "")
+    if not fields["message"] and raw.strip():
+        # The status line stands in for a body that is not shown.
+        fields["message"] = f"{response.status_code} {reason}".strip()
     if not fields["message"]:
-        fields["message"] = response.reason_phrase or "no details"
+        fields["message"] = reason or "no details"
     return UpstreamError(
         "http",
         status=response.status_code,
@@ -169,6 +183,33 @@ def _error_fields(payload: object) -> _ErrorFields:
         "code": _as_text(error.get("code")),
         "param": _as_text(error.get("param")),
     }
+
+
+def _error_object_fields(payload: dict[str, object]) -> _ErrorFields:
+    """An error body's fields, but only the strings an error object has: anything else
+    in the JSON is not quoted (see http_error)."""
+    error = payload.get("error", payload)
+    if isinstance(error, str):
+        return {"message": snippet(error)}
+    if not isinstance(error, dict):
+        return {"message": ""}
+    message = next(
+        (text for key in ("message", "detail", "msg") if isinstance(text := error.get(key), str)),
+        "",
+    )
+    return {
+        "message": snippet(message),
+        "type": _short_text(error.get("type")),
+        "code": _short_text(error.get("code")),
+        "param": _short_text(error.get("param")),
+    }
+
+
+def _short_text(value: object) -> str | None:
+    """A string or a number, as a snippet; any other JSON is not quoted."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return snippet(str(value)) or None
 
 
 def _as_text(value: object) -> str | None:

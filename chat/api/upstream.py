@@ -45,7 +45,6 @@ from chat.api.failures import (
     first_byte_timeout,
     format_seconds,
     http_error,
-    malformed,
     redirect_error,
     transport_error,
 )
@@ -69,15 +68,19 @@ class Timeouts:
 
 
 DEFAULT_TIMEOUTS = Timeouts()
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
 
 
-def make_client() -> httpx.AsyncClient:
+def make_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
     """The one shared client. Redirects are not followed: a POST silently turned into a
-    GET elsewhere hides a wrong base URL. No default timeout: each request sets its own."""
+    GET elsewhere hides a wrong base URL. No default timeout: each request sets its own.
+    `transport` replaces httpx's own (people's providers connect through one that pins
+    the checked address: chat.providers.pinning); it is built with LIMITS."""
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=None,  # noqa: S113 - every request passes its own Timeouts
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30),
+        limits=LIMITS,
+        transport=transport,
         headers={"User-Agent": "reasoning-playground"},
     )
 
@@ -151,8 +154,12 @@ def _model_ids(raw: bytes) -> list[str]:
         ids = {item.get("id") for item in items if isinstance(item, dict)}
         return sorted(model for model in ids if isinstance(model, str) and model)
     except (ValueError, KeyError, TypeError):  # not JSON, no "data", or not a list
-        error = malformed("a model list without data[].id", raw.decode("utf-8", "replace"))
-        raise UpstreamFailure(error) from None
+        # Not quoted: whatever answered is not a model list, and may be anything at all.
+        message = (
+            "The upstream's /models answer is not a model list (no data[].id): "
+            "check the base URL (it usually ends with /v1)."
+        )
+        raise UpstreamFailure(UpstreamError("malformed", message)) from None
 
 
 def _clean_key(api_key: str | None) -> str | None:

@@ -330,6 +330,7 @@ async def _start_if_queued(conversation_id: int, request: _Request) -> Generatio
         provider.base_url,
         provider.api_key,
         generation.timeouts(),
+        guarded=upstreams.is_guarded(provider),
     )
     await _layer().group_send(
         generation.conversation_group(conversation_id),

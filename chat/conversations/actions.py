@@ -178,7 +178,13 @@ async def _start(
     announce: list[int],
 ) -> Generation:
     run = Generation(
-        conversation.pk, choices, body, provider.base_url, provider.api_key, generation.timeouts()
+        conversation.pk,
+        choices,
+        body,
+        provider.base_url,
+        provider.api_key,
+        generation.timeouts(),
+        guarded=upstreams.is_guarded(provider),
     )
     await generation.channel_layer().group_send(
         generation.conversation_group(conversation.pk),

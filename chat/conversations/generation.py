@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from chat.api import events, failures, upstream
 from chat.models import Message
+from chat.providers import upstreams
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ HEARTBEAT_INTERVAL = 10.0  # write at least this often, so a live stream never l
 # Strong references to running generations: asyncio keeps only weak ones.
 RUNNING: set[asyncio.Task] = set()
 _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+_GUARDED_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -58,12 +62,16 @@ def channel_layer() -> BaseChannelLayer:
     return layer
 
 
-def shared_client() -> httpx.AsyncClient:
-    """One httpx client per event loop (a server process has one loop)."""
+def shared_client(guarded: bool = False) -> httpx.AsyncClient:
+    """One httpx client per event loop (a server process has one loop), and one more
+    for guarded providers: it connects only to addresses checked as it connects."""
     loop = asyncio.get_running_loop()
-    client = _CLIENTS.get(loop)
+    clients = _CLIENTS if not guarded else _GUARDED_CLIENTS
+    client = clients.get(loop)
     if client is None or client.is_closed:
-        client = _CLIENTS[loop] = upstream.make_client()
+        client = clients[loop] = (
+            upstreams.make_guarded_client() if guarded else upstream.make_client()
+        )
     return client
 
 
@@ -93,6 +101,8 @@ class Generation:
     base_url: str
     api_key: str | None
     timeouts: upstream.Timeouts = field(default_factory=upstream.Timeouts)
+    # A person's provider: connect only to addresses checked as they connect.
+    guarded: bool = False
     _dirty: asyncio.Event = field(default_factory=asyncio.Event)
     _stream_task: asyncio.Task | None = None
     _stopped: bool = False
@@ -163,7 +173,7 @@ class Generation:
 
     async def _consume(self) -> None:
         async for event in upstream.stream_chat(
-            shared_client(), self.base_url, self.api_key, self.body, self.timeouts
+            shared_client(self.guarded), self.base_url, self.api_key, self.body, self.timeouts
         ):
             self._apply(event)
         self._finish_all(Message.Status.COMPLETE)

@@ -83,15 +83,25 @@ def check_base_url(
     host, port = _host_and_port(url)
     if allow_private:
         return
+    checked_addresses(host, port, resolve=resolve)
+
+
+def checked_addresses(host: str, port: int, *, resolve: Resolver | None = None) -> list[Address]:
+    """Every address `host` resolves to now, each of them public, or Refused.
+
+    The addresses to connect to (chat.providers.pinning): resolving the name again
+    later could give another answer, so whoever connects uses these.
+    """
     literal = parse_address(host)
     if literal is not None:
         _check_address(literal, host)
-        return
+        return [literal]
     addresses = _resolve(resolve or socket.getaddrinfo, host, port)
     if not addresses:
         raise Refused(f"The host {host} does not resolve to any address.")
     for address in addresses:
         _check_address(address, host)
+    return addresses
 
 
 async def acheck_base_url(
@@ -183,6 +193,18 @@ def _host_and_port(url: str) -> tuple[str, int]:
         raise Refused("The base URL is not a valid URL.") from None
     if parts.scheme.lower() not in SCHEMES:
         raise Refused("The base URL must start with http:// or https://.")
+    # Paths are appended to the base URL: after a "?" or "#" they would not be paths any
+    # more, and the request would go wherever the rest of the URL says.
+    if "?" in url or "#" in url:
+        raise Refused(
+            "The base URL may not contain “?” or “#”: give only the part before "
+            "/chat/completions, usually ending in /v1."
+        )
+    if "@" in parts.netloc:
+        raise Refused(
+            "The base URL may not contain a user name or password (user:password@): "
+            "put the key in the API key field."
+        )
     if not parts.hostname:
         raise Refused("The base URL has no host name.")
     return parts.hostname, port or (443 if parts.scheme.lower() == "https" else 80)

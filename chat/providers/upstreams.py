@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 from urllib.parse import urlsplit
 
+import httpx
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
@@ -14,7 +15,7 @@ from django.core.cache import cache
 from chat.api import failures, params, upstream
 from chat.models import Conversation
 from chat.models import Provider as ProviderRow
-from chat.providers import netguard, secrets
+from chat.providers import netguard, pinning, secrets
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +88,8 @@ async def available_models(provider: Provider) -> list[str]:
     models = await cache.aget(key)
     if models is None:
         try:
-            models = await upstream.list_models(
-                upstream.make_client(), provider.base_url, provider.api_key
-            )
+            async with make_client(provider) as client:
+                models = await upstream.list_models(client, provider.base_url, provider.api_key)
         except failures.UpstreamFailure as failure:
             log.warning("model list unavailable from %s: %s", provider.name, failure.error.kind)
             return list(params.DEFAULT_MODELS)
@@ -134,6 +134,29 @@ def personal(row: ProviderRow) -> Provider:
         model_ids=tuple(row.model_ids or ()),
         refusal=refusal,
     )
+
+
+def is_guarded(provider: Provider) -> bool:
+    """Whether requests to this provider connect only to addresses checked as they connect."""
+    return provider.is_personal and not settings.PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS
+
+
+def make_client(provider: Provider) -> httpx.AsyncClient:
+    """A client for this provider (the caller closes it)."""
+    return make_guarded_client() if is_guarded(provider) else upstream.make_client()
+
+
+def make_personal_client() -> httpx.AsyncClient:
+    """A client for a person's provider (the caller closes it)."""
+    if settings.PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS:
+        return upstream.make_client()
+    return make_guarded_client()
+
+
+def make_guarded_client() -> httpx.AsyncClient:
+    """A client that connects only to public addresses, checked as it connects, so a
+    name that resolves elsewhere the second time (DNS rebinding) cannot lead it inside."""
+    return upstream.make_client(pinning.CheckedTransport(upstream.LIMITS))
 
 
 async def refusal(provider: Provider) -> str | None:

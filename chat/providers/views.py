@@ -4,7 +4,8 @@ The key is written once and never shown again: it is stored encrypted (chat/prov
 displayed as its last four characters, never put back into a form, and kept when the
 field is left empty. Pointing a provider at another base URL takes the key again, so a
 stored key is never sent to an address it was not entered for. Base URLs are checked
-by chat/providers/netguard.py when saved and again before every request.
+by chat/providers/netguard.py when saved and again before every request. Adding, changing or
+deleting one asks for the person's password unless they signed in recently (reauth.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from chat import web
 from chat.api import failures, upstream
 from chat.models import Provider
-from chat.providers import netguard, secrets, upstreams
+from chat.providers import netguard, reauth, secrets, upstreams
 
 MAX_MODELS = 500
 MODEL_ID_LENGTH = 200
@@ -142,12 +143,13 @@ class ProviderForm(forms.Form):
 
 
 @login_required
-@sensitive_post_parameters("api_key")
+@sensitive_post_parameters("api_key", "password")
 @require_http_methods(["GET", "POST"])
 def provider_list(request: HttpRequest) -> HttpResponse:
     """The person's providers, and the form that adds one."""
     form = ProviderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    password = reauth.password_form(request)
+    if request.method == "POST" and _all_valid(request, form, password):
         if not form.cleaned_data["models"]:
             ids, problem = _fetch_models(form.cleaned_data["base_url"], form.api_key_to_use())
             form.cleaned_data["models"] = ids
@@ -156,31 +158,39 @@ def provider_list(request: HttpRequest) -> HttpResponse:
         row = form.save(request.user)
         flash.success(request, f"Added {row.name}. Choose it under Provider in a conversation.")
         return redirect("chat-providers")
-    return render(request, "providers/list.html", {"form": form, "rows": _rows(request.user)})
+    password = reauth.pending(request, password)
+    context = {"form": form, "password_form": password, "rows": _rows(request.user)}
+    return render(request, "providers/list.html", context)
 
 
 @login_required
-@sensitive_post_parameters("api_key")
+@sensitive_post_parameters("api_key", "password")
 @require_http_methods(["GET", "POST"])
 def edit_provider(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a provider; "Fetch models" fills the model list from its /models (unsaved)."""
     row = get_object_or_404(Provider, pk=pk, owner_id=request.user.pk)
     form = ProviderForm(request.POST or None, instance=row)
+    password = reauth.password_form(request)
     if request.method == "POST" and request.POST.get("action") == "fetch":
-        return _fetch_into_form(request, form, row)
-    if request.method == "POST" and form.is_valid():
+        # Saves nothing, and sends a stored key only to its own base URL (see clean()).
+        return _fetch_into_form(request, form, row, password)
+    if request.method == "POST" and _all_valid(request, form, password):
         form.save(request.user)
         flash.success(request, f"Saved {row.name}.")
         return redirect("chat-provider", pk=row.pk)
-    return render(request, "providers/edit.html", _edit_context(form, row))
+    password = reauth.pending(request, password)
+    return render(request, "providers/edit.html", _edit_context(form, row, password))
 
 
 @login_required
+@sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def delete_provider(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(Provider, pk=pk, owner_id=request.user.pk)
-    if request.method == "GET":
-        return render(request, "providers/delete_confirm.html", {"row": row})
+    password = reauth.password_form(request)
+    if request.method == "GET" or not reauth.confirmed(request, password):
+        context = {"row": row, "password_form": password}
+        return render(request, "providers/delete_confirm.html", context)
     row.delete()  # its conversations fall back to the server's default (SET_NULL)
     flash.success(request, f"Deleted {row.name} and its key.")
     return redirect("chat-providers")
@@ -207,6 +217,14 @@ def provider_models(request: HttpRequest) -> HttpResponse:
     return render(request, "conversations/conversation.html#model-select", {"field": field})
 
 
+def _all_valid(
+    request: HttpRequest, form: ProviderForm, password: reauth.PasswordForm | None
+) -> bool:
+    """Both forms valid: every error is shown at once, and nothing is saved without both."""
+    valid = form.is_valid()
+    return reauth.confirmed(request, password) and valid
+
+
 def _rows(owner) -> list[dict]:
     return [
         {"row": row, "key": _masked(row), "model_count": len(row.model_ids or [])}
@@ -218,12 +236,19 @@ def _masked(row: Provider) -> str:
     return secrets.masked(row.api_key_last4) if row.api_key_encrypted else ""
 
 
-def _edit_context(form: ProviderForm, row: Provider, **extra) -> dict:
-    return {"form": form, "row": row, "key": _masked(row), **extra}
+def _edit_context(
+    form: ProviderForm, row: Provider, password: reauth.PasswordForm | None, **extra
+) -> dict:
+    return {"form": form, "row": row, "key": _masked(row), "password_form": password, **extra}
 
 
 @sensitive_variables("key")
-def _fetch_into_form(request: HttpRequest, form: ProviderForm, row: Provider) -> HttpResponse:
+def _fetch_into_form(
+    request: HttpRequest,
+    form: ProviderForm,
+    row: Provider,
+    password: reauth.PasswordForm | None,
+) -> HttpResponse:
     """The form again with the fetched model ids in its Models field; nothing is saved."""
     fetched = None
     if form.is_valid():
@@ -238,7 +263,9 @@ def _fetch_into_form(request: HttpRequest, form: ProviderForm, row: Provider) ->
         problem = "Fix the form first: " + " ".join(
             str(message) for errors in form.errors.values() for message in errors
         )
-    context = _edit_context(form, row, fetch_problem=problem, fetched=fetched)
+    if password is not None:  # not asked for a fetch: shown again empty, without an error
+        password = reauth.PasswordForm(user=request.user)
+    context = _edit_context(form, row, password, fetch_problem=problem, fetched=fetched)
     template = "providers/edit.html"
     if web.is_htmx(request):
         template += "#models-field"  # the typed key stays in the page's own form
@@ -250,7 +277,7 @@ def _fetch_models(base_url: str, api_key: str | None) -> tuple[list[str], str | 
     """The provider's model ids and no problem, or none and what went wrong."""
 
     async def fetch() -> list[str]:
-        async with upstream.make_client() as client:
+        async with upstreams.make_personal_client() as client:
             return await upstream.list_models(client, base_url, api_key, FETCH_TIMEOUT)
 
     try:
