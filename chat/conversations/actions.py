@@ -170,7 +170,12 @@ async def _start(
     announce: list[int],
 ) -> Generation:
     run = Generation(
-        conversation.pk, choices, body, provider.base_url, provider.api_key, generation.timeouts()
+        conversation.pk,
+        choices,
+        body,
+        provider.base_url,
+        provider.credential,
+        generation.timeouts(),
     )
     await get_channel_layer().group_send(
         generation.conversation_group(conversation.pk),
