@@ -12,7 +12,7 @@ The same settings can be sent as headers, which win over markers:
     fault=429             429 rate_limit_reached_error, with `Retry-After: 7`
     fault=500             500 server_error
     fault=503             503 engine_overloaded_error
-    fault=slow-start      the response's first byte comes after 3 s (slow-start:0.5 for 0.5 s)
+    fault=slow-start      the first byte comes after 3 s (slow-start:0.5 for 0.5 s; at most 600)
     fault=drop            the connection is cut after a few deltas: no finish, no [DONE]
                           (without stream: cut halfway through the JSON body)
     fault=malformed       one event whose data is not JSON, mid-stream; the stream goes on
@@ -20,7 +20,7 @@ The same settings can be sent as headers, which win over markers:
     fault=error-event     `data: {"error": {...}}` mid-stream, then the stream ends, no [DONE]
                           (without stream: a 200 whose body is that error object)
     tps=5                 tokens per second for this request (1 to 10000)
-    delay=1.5             seconds before the first token (at most 60)
+    delay=1.5             seconds before the first token (at most 600)
     reasoning=200         reasoning length in tokens (at most 8000)
     words=500             answer length in tokens (at most 8000)
 
@@ -44,7 +44,7 @@ DEFAULT_ANSWER_TOKENS = 60
 MAX_MARKER_TOKENS = 8_000
 MIN_TOKENS_PER_SECOND = 1.0
 MAX_TOKENS_PER_SECOND = 10_000.0
-MAX_DELAY_SECONDS = 60.0
+MAX_DELAY_SECONDS = 600.0
 SLOW_START_SECONDS = 3.0
 RETRY_AFTER_SECONDS = 7
 MARKER_RE = re.compile(r"\[\[sim:([^\]]*)\]\]")

@@ -127,8 +127,8 @@ async def test_a_conversation_on_a_production_app_streams_from_its_simulator(
         ("words=20000", "0 to 8000"),
         ("reasoning=100000", "0 to 8000"),
         ("tps=0.01", "1 to 10000"),
-        ("delay=3600", "0 to 60"),
-        ("fault=slow-start:600", "0 to 60"),
+        ("delay=3600", "0 to 600"),
+        ("fault=slow-start:3600", "0 to 600"),
     ],
 )
 async def test_an_oversized_marker_gets_a_400_naming_the_cap(
