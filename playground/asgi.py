@@ -13,12 +13,13 @@ django_application = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from chat.simulator import access  # noqa: E402
 from chat.simulator import app as simulator  # noqa: E402
 from chat.simulator.asgi import Receive, Send  # noqa: E402
+from playground.origins import SiteOriginValidator  # noqa: E402
 
 if TYPE_CHECKING:
     from channels.routing import _ExtendedURLPattern
@@ -30,6 +31,8 @@ simulator_application = simulator.make_app(
     tokens_per_second=settings.PLAYGROUND_SIM_TOKENS_PER_SECOND,
     first_token_delay=settings.PLAYGROUND_SIM_FIRST_TOKEN_DELAY,
     record=settings.PLAYGROUND_SIM_RECORD,
+    # Public only while it is the server's upstream; else for the app and loopback.
+    gate=access.Gate(access.APP_KEY, public=lambda: not settings.PLAYGROUND_API_BASE),
 )
 
 
@@ -42,7 +45,7 @@ async def http_application(scope: dict[str, Any], receive: Receive, send: Send) 
 application = ProtocolTypeRouter(
     {
         "http": http_application,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SiteOriginValidator(
             # channels' stubs type routes as their own URL-pattern subclass (one whose
             # callback is an ASGI app), which django.urls.path() is not typed to return.
             AuthMiddlewareStack(

@@ -29,6 +29,8 @@ def pytest_configure(config):
     settings.PLAYGROUND_SIM_TOKENS_PER_SECOND = 2000
     settings.PLAYGROUND_SIM_FIRST_TOKEN_DELAY = 0
     settings.PLAYGROUND_SIM_RECORD = True
+    # The sockets of tests.sockets come from this origin, and send no Host header.
+    settings.CSRF_TRUSTED_ORIGINS = [*settings.CSRF_TRUSTED_ORIGINS, "http://127.0.0.1"]
 
 
 # -- the people: every test module uses these; none defines its own ------------------

@@ -328,7 +328,7 @@ async def _start_if_queued(conversation_id: int, request: _Request) -> Generatio
         {index: Choice(pk) for index, pk in request.choices.items()},
         request.body,
         provider.base_url,
-        provider.api_key,
+        provider.credential,
         generation.timeouts(),
         guarded=upstreams.is_guarded(provider),
     )

@@ -182,7 +182,7 @@ async def _start(
         choices,
         body,
         provider.base_url,
-        provider.api_key,
+        provider.credential,
         generation.timeouts(),
         guarded=upstreams.is_guarded(provider),
     )

@@ -16,6 +16,7 @@ from chat.api import failures, params, upstream
 from chat.models import Conversation
 from chat.models import Provider as ProviderRow
 from chat.providers import netguard, pinning, secrets
+from chat.simulator import access
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,13 @@ class Provider:
     model_ids: tuple[str, ...] = ()
     # Why it cannot be used at all (its key no longer decrypts); shown on the card.
     refusal: str | None = None
+
+    @property
+    def credential(self) -> str | None:
+        """The key the upstream client sends: the provider's own, or for the built-in
+        simulator this process's key, so that it can tell the app's calls from an
+        outsider's (chat.simulator.access). Never shown: "view code" names a variable."""
+        return access.APP_KEY if self.is_simulator else self.api_key
 
 
 def simulator_base(server: ServerAddress) -> str:
@@ -89,7 +97,7 @@ async def available_models(provider: Provider) -> list[str]:
     if models is None:
         try:
             async with make_client(provider) as client:
-                models = await upstream.list_models(client, provider.base_url, provider.api_key)
+                models = await upstream.list_models(client, provider.base_url, provider.credential)
         except failures.UpstreamFailure as failure:
             log.warning("model list unavailable from %s: %s", provider.name, failure.error.kind)
             return list(params.DEFAULT_MODELS)

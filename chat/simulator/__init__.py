@@ -15,6 +15,7 @@ How a request becomes an answer, one module per step:
     wire        the completion as SSE chunks or a JSON body; the API's error bodies
     asgi        ASGI plumbing: reading the body, sending JSON, noticing a client leave
     delivery    sending at the app's pace, with faults injected mid-stream
+    access      who may use the simulator mounted in the app (the app, loopback)
     app         the ASGI app and its routes (`make_app`)
     __main__    the standalone server
 """

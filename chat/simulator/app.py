@@ -7,10 +7,16 @@ Routes (under the app's prefix)
     GET    /_sim/requests         only with record=True: the last 200 bodies received, newest last
     DELETE /_sim/requests         only with record=True: forget them
 
-Any Authorization header is accepted. Bodies over 20 MB get 413. Invalid requests get
+Any Authorization header is accepted, unless the app was made with a `gate`
+(chat.simulator.access): then a request the gate does not admit gets 404, as an
+unknown path does. Bodies over 20 MB get 413. Invalid requests get
 the API's 400: {"error": {"message", "type": "invalid_request_error", "param", "code"}}.
 A marker or X-Sim header asking for an HTTP fault gets that fault before the body is
 validated (see chat.simulator.options).
+
+Completions are written in a worker thread, never on the event loop: a long one
+(several choices of thousands of tokens) must not hold up every other request the
+server is serving meanwhile.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 
 from chat.api.params import DEFAULT_MODELS
 from chat.api.rules import validate_body
+from chat.simulator.access import Gate
 from chat.simulator.asgi import (
     ClientGone,
     Handler,
@@ -64,6 +71,7 @@ class Simulator:
         first_token_delay: float,
         record: bool,
         models: Sequence[str],
+        gate: Gate | None,
     ) -> None:
         if not tokens_per_second > 0 or first_token_delay < 0:
             raise ValueError("tokens_per_second must be above 0 and first_token_delay at least 0")
@@ -72,6 +80,7 @@ class Simulator:
         self.first_token_delay = first_token_delay
         self.record = record
         self.models = tuple(models)
+        self.gate = gate
         self.recorded: deque[Any] = deque(maxlen=RECORD_LIMIT)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -86,6 +95,8 @@ class Simulator:
         path = scope["path"]
         routes = self._routes()
         handlers = routes.get(path[len(self.prefix) :]) if path.startswith(self.prefix) else None
+        if self.gate is not None and not self.gate.admits(scope):
+            handlers = None
         if handlers is None:
             await send_json(send, 404, error_body(f"No route for {path}", "not_found_error"))
             return
@@ -145,7 +156,7 @@ class Simulator:
         if isinstance(request, tuple):
             await _send_invalid(send, *request)
             return
-        await self._answer(scope, receive, send, generate(request, options), request, options)
+        await self._answer(scope, receive, send, request, options)
 
     def _valid_request(self, body: object) -> Mapping[str, Any] | tuple[str, str]:
         """The body when the API would take it, else (message, param) of its first problem."""
@@ -167,7 +178,6 @@ class Simulator:
         scope: Scope,
         receive: Receive,
         send: Send,
-        completion: Completion,
         body: Mapping[str, Any],
         options: SimOptions,
     ) -> None:
@@ -177,16 +187,11 @@ class Simulator:
         try:
             if options.fault == "slow-start" and await pace.wait(options.slow_start):
                 return
-            completion_id, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
             if body.get("stream"):
-                include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-                rounds = list(
-                    stream_rounds(completion, completion_id, created, include_usage=include_usage)
-                )
+                rounds = await asyncio.to_thread(_written_rounds, body, options)
                 await send_stream(scope, send, rounds, options.fault, pace)
             else:
-                answer = completion_object(completion, completion_id, created)
-                ticks = max(c.completion_tokens for c in completion.choices)
+                answer, ticks = await asyncio.to_thread(_written_answer, body, options)
                 await send_whole(scope, send, answer, options.fault, pace, ticks)
         finally:
             watcher.cancel()
@@ -198,6 +203,26 @@ class Simulator:
             self.first_token_delay if delay is None else delay,
             gone,
         )
+
+
+def _written_rounds(body: Mapping[str, Any], options: SimOptions) -> list[list[dict[str, Any]]]:
+    """The streamed answer's rounds of chunks (in a worker thread: it may be long)."""
+    completion = generate(body, options)
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    return list(stream_rounds(completion, *_identity(), include_usage=include_usage))
+
+
+def _written_answer(body: Mapping[str, Any], options: SimOptions) -> tuple[bytes, int]:
+    """The whole answer's JSON, and how many ticks streaming it would take (in a worker thread)."""
+    completion: Completion = generate(body, options)
+    ticks = max(c.completion_tokens for c in completion.choices)
+    answer = completion_object(completion, *_identity())
+    return json.dumps(answer, ensure_ascii=False).encode(), ticks
+
+
+def _identity() -> tuple[str, int]:
+    """A new completion's id and creation time."""
+    return f"cmpl-{uuid.uuid4().hex}", int(time.time())
 
 
 def _parse_json(raw: bytes) -> object:
@@ -226,6 +251,7 @@ def make_app(
     first_token_delay: float = 0.3,
     record: bool = False,
     models: Sequence[str] = DEFAULT_MODELS,
+    gate: Gate | None = None,
 ) -> Simulator:
     """The simulator as an ASGI app serving `{prefix}/v1/...`."""
     return Simulator(
@@ -234,4 +260,5 @@ def make_app(
         first_token_delay=first_token_delay,
         record=record,
         models=models,
+        gate=gate,
     )

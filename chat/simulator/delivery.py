@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -58,12 +57,11 @@ async def send_stream(
 
 
 async def send_whole(
-    scope: Scope, send: Send, answer: dict[str, Any], fault: str | None, pace: Pace, ticks: int
+    scope: Scope, send: Send, data: bytes, fault: str | None, pace: Pace, ticks: int
 ) -> None:
-    """The `stream: false` answer, after as long as streaming its `ticks` rounds takes."""
+    """The `stream: false` answer (JSON bytes), after as long as streaming `ticks` rounds takes."""
     if await pace.wait(pace.first_token_delay + ticks / pace.tokens_per_second):
         return
-    data = json.dumps(answer, ensure_ascii=False).encode()
     if fault == "error-event":
         await send_json(send, 200, MID_STREAM_ERROR)
     elif fault == "malformed":

@@ -12,19 +12,21 @@ The same settings can be sent as headers, which win over markers:
     fault=429             429 rate_limit_reached_error, with `Retry-After: 7`
     fault=500             500 server_error
     fault=503             503 engine_overloaded_error
-    fault=slow-start      the response's first byte comes after 3 s (slow-start:0.5 for 0.5 s)
+    fault=slow-start      the first byte comes after 3 s (slow-start:0.5 for 0.5 s; at most 600)
     fault=drop            the connection is cut after a few deltas: no finish, no [DONE]
                           (without stream: cut halfway through the JSON body)
     fault=malformed       one event whose data is not JSON, mid-stream; the stream goes on
                           (without stream: a 200 whose body is not JSON)
     fault=error-event     `data: {"error": {...}}` mid-stream, then the stream ends, no [DONE]
                           (without stream: a 200 whose body is that error object)
-    tps=5                 tokens per second for this request
-    delay=1.5             seconds before the first token
-    reasoning=200         reasoning length in tokens
-    words=500             answer length in tokens
+    tps=5                 tokens per second for this request (1 to 10000)
+    delay=1.5             seconds before the first token (at most 600)
+    reasoning=200         reasoning length in tokens (at most 8000)
+    words=500             answer length in tokens (at most 8000)
 
-An unknown marker or a bad value is a 400 naming "messages" (or the header).
+An unknown marker or a bad value is a 400 naming "messages" (or the header). The caps
+keep one request from costing the server much: every choice (the API's n, at most 5)
+is written in full before it is sent, and a slow pace holds a connection open.
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ from chat.simulator.prompt import last_user_text
 
 DEFAULT_REASONING_TOKENS = 40
 DEFAULT_ANSWER_TOKENS = 60
-MAX_MARKER_TOKENS = 100_000
+MAX_MARKER_TOKENS = 8_000
+MIN_TOKENS_PER_SECOND = 1.0
+MAX_TOKENS_PER_SECOND = 10_000.0
+MAX_DELAY_SECONDS = 600.0
 SLOW_START_SECONDS = 3.0
 RETRY_AFTER_SECONDS = 7
 MARKER_RE = re.compile(r"\[\[sim:([^\]]*)\]\]")
@@ -158,14 +163,14 @@ def _parse_fault(value: str) -> dict[str, Any]:
         raise ValueError("only slow-start takes a number of seconds.")
     settings: dict[str, Any] = {"fault": name}
     if colon:
-        settings["slow_start"] = _number(seconds, low=0)
+        settings["slow_start"] = _number(seconds, low=0, high=MAX_DELAY_SECONDS)
     return settings
 
 
-def _number(text: str, *, low: float, above: bool = False) -> float:
+def _number(text: str, *, low: float, high: float) -> float:
     value = float(text)
-    if not math.isfinite(value) or value < low or (above and value == low):
-        raise ValueError(f"expected a number {'above' if above else 'of at least'} {low:g}.")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"expected a number from {low:g} to {high:g}.")
     return value
 
 
@@ -178,8 +183,10 @@ def _tokens(text: str) -> int:
 
 _SETTING_PARSERS: dict[str, Callable[[str], dict[str, Any]]] = {
     "fault": _parse_fault,
-    "tps": lambda v: {"tokens_per_second": _number(v, low=0, above=True)},
-    "delay": lambda v: {"first_token_delay": _number(v, low=0)},
+    "tps": lambda v: {
+        "tokens_per_second": _number(v, low=MIN_TOKENS_PER_SECOND, high=MAX_TOKENS_PER_SECOND)
+    },
+    "delay": lambda v: {"first_token_delay": _number(v, low=0, high=MAX_DELAY_SECONDS)},
     "reasoning": lambda v: {"reasoning_tokens": _tokens(v)},
     "words": lambda v: {"answer_tokens": _tokens(v)},
 }
