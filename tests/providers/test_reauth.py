@@ -12,7 +12,7 @@ from django.urls import reverse
 from chat.models import Provider
 from chat.providers import reauth, secrets
 
-PASSWORD = "pw-alice-123"  # alice's, from tests/sockets.py
+PASSWORD = "pw-alice-123"  # alice's, from tests/conftest.py
 KEY = "sk-reauth-Hq3mV8xT5wK2"
 BASE = "https://93.184.215.14/v1"  # public, and never fetched: every form names its models
 
@@ -137,6 +137,6 @@ def test_a_recent_sign_in_is_enough(fresh_client, box, settings):
 @pytest.mark.django_db
 def test_signing_in_through_the_login_page_counts_as_recent(alice, box):
     client = Client()
-    signed_in = client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    signed_in = client.post(reverse("login"), {"username": alice.username, "password": PASSWORD})
     assert signed_in.status_code == 302
     assert _edit(client, box).status_code == 302
