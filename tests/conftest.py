@@ -21,6 +21,23 @@ def pytest_configure(config):
     settings.PLAYGROUND_SIM_TOKENS_PER_SECOND = 2000
     settings.PLAYGROUND_SIM_FIRST_TOKEN_DELAY = 0
     settings.PLAYGROUND_SIM_RECORD = True
+    # The suite starts many answers as the same few people; tests/limits/ sets the
+    # limits it tests.
+    settings.PLAYGROUND_STARTS_PER_MINUTE = 0
+    settings.PLAYGROUND_CONCURRENT_GENERATIONS = 0
+    settings.PLAYGROUND_TOKENS_PER_DAY = 0
+    settings.PLAYGROUND_SOCKET_MESSAGES_PER_SECOND = 0
+    settings.PLAYGROUND_SIGNUPS_PER_HOUR = 0
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The limits count in the cache by person id, and ids are reused after a flush."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
