@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import sysconfig
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "template_partials",
+    # Counts failed sign-ins and locks a username from an address out (AXES_* below).
+    "axes",
     "chat",
 ]
 
@@ -59,6 +62,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "chat.middleware.content_security_policy",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out sign-in before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "playground.urls"
@@ -112,6 +123,20 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# The cache holds the per-person limits' counters (chat/limits/store.py) and the model
+# lists. With Redis every server process shares them; without, each process has its own
+# (in memory), which is right for the single process of `make run`.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CHANNELS_PREFIX", "asgi"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -173,6 +198,21 @@ LOGGING = {
 PLAYGROUND_API_BASE = env_str("PLAYGROUND_API_BASE").rstrip("/")
 PLAYGROUND_API_KEY = env_str("PLAYGROUND_API_KEY")
 PLAYGROUND_SIGNUP_ENABLED = env_bool("PLAYGROUND_SIGNUP_ENABLED", True)
+# Per-person limits (chat/limits/); 0 turns one off. Starts count every new answer
+# (send, regenerate, run again, continue, a prompt's or a comparison's run); tokens are
+# those spent on the server's own upstream (a person's own providers are not counted).
+PLAYGROUND_STARTS_PER_MINUTE = env_int("PLAYGROUND_STARTS_PER_MINUTE", 20)
+PLAYGROUND_CONCURRENT_GENERATIONS = env_int("PLAYGROUND_CONCURRENT_GENERATIONS", 3)
+PLAYGROUND_TOKENS_PER_DAY = env_int("PLAYGROUND_TOKENS_PER_DAY", 500_000)
+PLAYGROUND_SOCKET_MESSAGES_PER_SECOND = env_int("PLAYGROUND_SOCKET_MESSAGES_PER_SECOND", 10)
+PLAYGROUND_SIGNUPS_PER_HOUR = env_int("PLAYGROUND_SIGNUPS_PER_HOUR", 5)
+# Sign-in throttling (django-axes): after this many wrong passwords for one username
+# from one address, that pair is refused for the cool-off, right password or not.
+AXES_FAILURE_LIMIT = env_int("PLAYGROUND_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PLAYGROUND_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 PLAYGROUND_CONNECT_TIMEOUT = env_float("PLAYGROUND_CONNECT_TIMEOUT", 10.0)
 PLAYGROUND_FIRST_BYTE_TIMEOUT = env_float("PLAYGROUND_FIRST_BYTE_TIMEOUT", 120.0)
 PLAYGROUND_CHUNK_TIMEOUT = env_float("PLAYGROUND_CHUNK_TIMEOUT", 60.0)

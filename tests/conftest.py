@@ -31,6 +31,13 @@ def pytest_configure(config):
     settings.PLAYGROUND_SIM_RECORD = True
     # The sockets of tests.sockets come from this origin, and send no Host header.
     settings.CSRF_TRUSTED_ORIGINS = [*settings.CSRF_TRUSTED_ORIGINS, "http://127.0.0.1"]
+    # The suite starts many answers as the same few people; tests/limits/ sets the
+    # limits it tests.
+    settings.PLAYGROUND_STARTS_PER_MINUTE = 0
+    settings.PLAYGROUND_CONCURRENT_GENERATIONS = 0
+    settings.PLAYGROUND_TOKENS_PER_DAY = 0
+    settings.PLAYGROUND_SOCKET_MESSAGES_PER_SECOND = 0
+    settings.PLAYGROUND_SIGNUPS_PER_HOUR = 0
 
 
 # -- the people: every test module uses these; none defines its own ------------------
@@ -66,6 +73,16 @@ def bob_client(bob):
     client = Client()
     client.force_login(bob)
     return client
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The limits count in the cache by person id, and ids are reused after a flush."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

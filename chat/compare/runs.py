@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from chat.api import params
 from chat.compare import form
-from chat.conversations import copies, generation
+from chat.conversations import actions, copies, generation
 from chat.conversations.generation import Choice, Generation
 from chat.models import (
     Comparison,
@@ -279,7 +279,7 @@ async def _drain(conversation_id: int, user_id: int, requests: list[_Request]) -
                 gate.release()
                 continue
             started.append(run)
-            task = generation.start(run)
+            task = generation.start(run, actions.tokens_counter(user_id, request.provider))
             task.add_done_callback(lambda _task: gate.release())
             tasks.append(task)
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -24,6 +24,7 @@ from chat.api import params
 from chat.compare import exports, form, grid, results, runs
 from chat.conversations import cards
 from chat.conversations import exports as conversation_exports
+from chat.limits import starts
 from chat.models import (
     Comparison,
     Conversation,
@@ -101,6 +102,8 @@ def _run(
         _, refused = upstreams.chosen(request.user, column.values.get("provider", ""))
         if refused:
             errors[f"column-{number - 1}-provider"] = f"Column {number}: {refused}"
+    if not errors and (refused := _refusal(request, builder.settings)):
+        errors["limits"] = refused
     if errors:
         return _builder_page(request, builder, errors, source, status=400)
     comparison = runs.create(request.user, builder, source)
@@ -256,7 +259,11 @@ def stop_comparison(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def run_again(request: AuthedRequest, pk: int) -> HttpResponse:
     """A new comparison with the same prompt and settings, started at once."""
-    comparison = runs.copy(_owned(request, pk))
+    original = _owned(request, pk)
+    if refused := _refusal(request, original.columns):
+        flash.error(request, refused)
+        return _go(request, reverse("chat-compare", args=[original.pk]))
+    comparison = runs.copy(original)
     async_to_sync(runs.start)(comparison, _provider_for(request))
     return _go(request, reverse("chat-compare", args=[comparison.pk]))
 
@@ -352,6 +359,14 @@ def _provider_for(request: AuthedRequest):
     return lambda column: upstreams.for_choice(
         request.user, str(column.get("provider") or ""), server
     )
+
+
+def _refusal(request: AuthedRequest, columns: list[dict]) -> str | None:
+    """The person's limits (chat/limits/): a comparison's run counts as one start, and
+    spends the server's key unless every column is one of their own providers."""
+    provider_for = _provider_for(request)
+    server_key = any(not provider_for(column).is_personal for column in columns)
+    return starts.refusal(request.user.pk, spends_server_key=server_key)
 
 
 def _go(request: HttpRequest, url: str) -> HttpResponse:

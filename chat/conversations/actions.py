@@ -9,6 +9,7 @@ it creates, moves the conversation's current leaf, tells every page watching
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 from django.utils import timezone
 
@@ -16,11 +17,31 @@ from chat.api import params
 from chat.conversations import generation
 from chat.conversations.generation import Choice, Generation
 from chat.conversations.tree import Tree, api_messages
+from chat.limits import starts
 from chat.models import Conversation, Message, title_from_prompt
 from chat.providers import upstreams
 from chat.providers.upstreams import Provider
 
 CONTINUE_PROMPT = "Continue exactly where you stopped."
+
+
+async def refusal(conversation: Conversation, provider: Provider) -> str | None:
+    """Why the person may not start another answer now (their limits), or None."""
+    return await starts.arefusal(conversation.owner_id, spends_server_key=not provider.is_personal)
+
+
+def tokens_counter(
+    owner_id: int, provider: Provider
+) -> Callable[[Generation], Awaitable[None]] | None:
+    """What runs after a generation: its tokens added to the person's day, when it
+    spent the server's key (a person's own provider is theirs to spend)."""
+    if provider.is_personal:
+        return None
+
+    async def count(run: Generation) -> None:
+        await starts.acount_spent(owner_id, [choice.usage for choice in run.choices.values()])
+
+    return count
 
 
 async def load_tree(conversation: Conversation) -> Tree[Message]:
@@ -196,7 +217,7 @@ async def _start(
     if refusal:
         await _refuse(run, refusal)
     else:
-        generation.start(run)
+        generation.start(run, tokens_counter(conversation.owner_id, provider))
     return run
 
 

@@ -3,11 +3,13 @@ generations, and forwards their events as small HTML fragments."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from channels.auth import UserLazyObject
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
@@ -16,6 +18,7 @@ from chat.api import guidance, params
 from chat.conversations import actions, cards, composer, generation
 from chat.conversations.composer import Submission
 from chat.conversations.forwarding import StreamForwarding, partial
+from chat.limits import rules
 from chat.models import Conversation, Message
 from chat.providers import upstreams
 from chat.providers.upstreams import Provider
@@ -44,6 +47,9 @@ class ConversationConsumer(StreamForwarding):
         self.group = generation.conversation_group(self.conversation_id)
         # Per message: how many characters of reasoning and answer this page shows.
         self.shown: dict[int, list[int]] = {}
+        rate = settings.PLAYGROUND_SOCKET_MESSAGES_PER_SECOND
+        self.frames = rules.FrameBucket(rate, time.monotonic()) if rate else None
+        self.flooding = False
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         if await _is_streaming_id(self.conversation_id):
@@ -57,6 +63,19 @@ class ConversationConsumer(StreamForwarding):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     # -- from the browser ---------------------------------------------------
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """Frames beyond PLAYGROUND_SOCKET_MESSAGES_PER_SECOND are dropped unread; the
+        page is told once per burst, beside Send."""
+        if self.frames is not None and not self.frames.take(time.monotonic()):
+            if not self.flooding:
+                self.flooding = True
+                await self._show_errors({"prompt": rules.SOCKET_FLOOD})
+            return
+        self.flooding = False
+        await super().receive(text_data, bytes_data, **kwargs)
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         conversation = await self._conversation()
@@ -136,12 +155,16 @@ class ConversationConsumer(StreamForwarding):
     ) -> None:
         if not await self._is_answer(message) or not await self._idle(conversation):
             return
+        if not await self._within_limits(conversation):
+            return
         await actions.regenerate(conversation, message, self._provider(conversation), None)
 
     async def _continue(
         self, conversation: Conversation, message: Message, content: dict[str, Any]
     ) -> None:
         if not await self._is_answer(message) or not await self._idle(conversation):
+            return
+        if not await self._within_limits(conversation):
             return
         await actions.continue_answer(conversation, message, self._provider(conversation))
 
@@ -176,6 +199,8 @@ class ConversationConsumer(StreamForwarding):
         if await self._conversation() is None or not await self._idle(conversation):
             return None
         conversation.provider = own
+        if not await self._within_limits(conversation):
+            return None
         return submission
 
     async def _idle(self, conversation: Conversation) -> bool:
@@ -183,6 +208,14 @@ class ConversationConsumer(StreamForwarding):
             await self._show_errors(
                 {"prompt": "An answer is still streaming: wait for it or press Stop."}
             )
+            return False
+        return True
+
+    async def _within_limits(self, conversation: Conversation) -> bool:
+        """The person's limits (chat/limits/), shown beside Send when one refuses."""
+        refused = await actions.refusal(conversation, self._provider(conversation))
+        if refused:
+            await self._show_errors({"prompt": refused})
             return False
         return True
 

@@ -17,6 +17,7 @@ import contextvars
 import logging
 import time
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -306,17 +307,30 @@ def _as_datetime(timestamp: float | None) -> datetime | None:
     return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
-def start(generation: Generation) -> asyncio.Task:
-    """Run a generation in the background of this server process.
+def start(
+    generation: Generation, after: Callable[[Generation], Awaitable[None]] | None = None
+) -> asyncio.Task:
+    """Run a generation in the background of this server process, then `after` (which
+    counts the tokens it spent, see chat/limits/), if given.
 
     In a fresh context: started from a sync view (through async_to_sync), the task
     would otherwise inherit asgiref's executor of that view's thread, which is gone
     once the view returns, and every database call of the generation would fail.
     """
-    task = asyncio.get_running_loop().create_task(generation.run(), context=contextvars.Context())
+    task = asyncio.get_running_loop().create_task(
+        _run_then(generation, after), context=contextvars.Context()
+    )
     RUNNING.add(task)
     task.add_done_callback(RUNNING.discard)
     return task
+
+
+async def _run_then(
+    generation: Generation, after: Callable[[Generation], Awaitable[None]] | None
+) -> None:
+    await generation.run()
+    if after is not None:
+        await after(generation)
 
 
 def timeouts() -> upstream.Timeouts:

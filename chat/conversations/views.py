@@ -122,6 +122,10 @@ def send_prompt(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation.system_prompt = submission.system_prompt
     conversation.provider = own
     provider = upstreams.for_conversation(conversation, web.server_address(request))
+    refused = async_to_sync(actions.refusal)(conversation, provider)
+    if refused:
+        flash.error(request, refused)
+        return redirect("chat-conversation", pk=pk)
     async_to_sync(actions.send_prompt)(
         conversation, submission.prompt, submission.settings, provider, conversation.current_leaf
     )

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import web
 from chat.api import params
+from chat.limits import starts
 from chat.models import Conversation, PromptVersion, SavedPrompt
 from chat.prompts import library, running, version_diff, versions
 from chat.prompts.forms import SaveForm, tag_list
@@ -98,6 +99,11 @@ def run_prompt(request: AuthedRequest, pk: int) -> HttpResponse:
         error = "Give a value for " + ", ".join(blank) + ". Nothing was sent."
         return _run_form(request, prompt, version, values, error=error, blank=blank)
     server = web.server_address(request)
+    if running.ends_with_prompt(version):
+        # A prompt's run opens a conversation on the server's default upstream.
+        refused = starts.refusal(request.user.pk, spends_server_key=True)
+        if refused:
+            return _run_form(request, prompt, version, values, error=refused)
     conversation = running.start(request.user, prompt, version, values, server)
     return redirect("chat-conversation", pk=conversation.pk)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from chat.api import guidance
 from chat.conversations import rendering
 from chat.figures import figure
+from chat.limits import rules
 
 register = template.Library()
 
@@ -31,3 +34,9 @@ def seconds(value: float | None) -> str:
 @register.filter(name="figure")
 def figure_filter(value: float | None) -> str:
     return "" if value is None else figure(value)
+
+
+@register.filter
+def cooloff_text(value: timedelta) -> str:
+    """A lockout's length as a person reads it: "15 min"."""
+    return rules.wait_text(int(value.total_seconds()))
