@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def sign_in(client, password: str):
-    return client.post(reverse("login"), {"username": "alice", "password": password})
+    return client.post(reverse("login"), {"username": "alice-owner", "password": password})
 
 
 def test_wrong_passwords_lock_the_username_out_even_for_the_right_one(settings, client, alice):
