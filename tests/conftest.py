@@ -21,6 +21,8 @@ def pytest_configure(config):
     settings.PLAYGROUND_SIM_TOKENS_PER_SECOND = 2000
     settings.PLAYGROUND_SIM_FIRST_TOKEN_DELAY = 0
     settings.PLAYGROUND_SIM_RECORD = True
+    # One attempt: a fault shows its error at once. Tests of retries ask for more.
+    settings.PLAYGROUND_UPSTREAM_ATTEMPTS = 1
 
 
 @pytest.fixture(autouse=True)
