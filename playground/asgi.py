@@ -15,6 +15,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from chat.conversations import recovery  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from chat.simulator import access  # noqa: E402
 from chat.simulator import app as simulator  # noqa: E402
@@ -37,6 +38,9 @@ simulator_application = simulator.make_app(
 
 
 async def http_application(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    # Daphne has no startup hook (no ASGI lifespan): a process's first request starts
+    # its watch for generations whose server died, and its save-before-stopping.
+    recovery.ensure_started()
     if scope["path"].startswith(SIMULATOR_PREFIX + "/"):
         return await simulator_application(scope, receive, send)
     return await django_application(scope, receive, send)

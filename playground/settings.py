@@ -216,6 +216,15 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 PLAYGROUND_CONNECT_TIMEOUT = env_float("PLAYGROUND_CONNECT_TIMEOUT", 10.0)
 PLAYGROUND_FIRST_BYTE_TIMEOUT = env_float("PLAYGROUND_FIRST_BYTE_TIMEOUT", 120.0)
 PLAYGROUND_CHUNK_TIMEOUT = env_float("PLAYGROUND_CHUNK_TIMEOUT", 60.0)
+# Retries of a request that failed before any answer arrived (429, 5xx, no connection):
+# how many attempts in all, and the longest wait between two (Retry-After is capped to it).
+PLAYGROUND_UPSTREAM_ATTEMPTS = env_int("PLAYGROUND_UPSTREAM_ATTEMPTS", 3, minimum=1)
+PLAYGROUND_RETRY_MAX_SECONDS = env_float("PLAYGROUND_RETRY_MAX_SECONDS", 30.0)
+# A running generation writes its messages at least every HEARTBEAT seconds; every
+# process looks that often for streaming messages whose owner is gone (a process of this
+# host that no longer runs, or no write for STALE_AFTER seconds) and ends them interrupted.
+PLAYGROUND_HEARTBEAT_SECONDS = env_float("PLAYGROUND_HEARTBEAT_SECONDS", 10.0, minimum=0.1)
+PLAYGROUND_STALE_AFTER_SECONDS = env_float("PLAYGROUND_STALE_AFTER_SECONDS", 45.0, minimum=1.0)
 PLAYGROUND_MODELS_CACHE_SECONDS = env_int("PLAYGROUND_MODELS_CACHE_SECONDS", 300)
 # Compare mode: how many of a person's runs stream at once (per server process; the
 # rest wait in a queue), and above how many requests a run asks for confirmation.

@@ -38,6 +38,8 @@ def pytest_configure(config):
     settings.PLAYGROUND_TOKENS_PER_DAY = 0
     settings.PLAYGROUND_SOCKET_MESSAGES_PER_SECOND = 0
     settings.PLAYGROUND_SIGNUPS_PER_HOUR = 0
+    # One attempt: a fault shows its error at once. Tests of retries ask for more.
+    settings.PLAYGROUND_UPSTREAM_ATTEMPTS = 1
 
 
 # -- the people: every test module uses these; none defines its own ------------------

@@ -69,7 +69,20 @@ class Usage:
     index: int | None = None
 
 
-Event: TypeAlias = ReasoningDelta | ContentDelta | ToolCallDelta | Finish | Usage | UpstreamError
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """The request failed before any answer arrived and is sent again after `seconds`.
+    `reason` is the failure in words (UpstreamError.describe)."""
+
+    attempt: int
+    attempts: int
+    seconds: float
+    reason: str
+
+
+Event: TypeAlias = (
+    ReasoningDelta | ContentDelta | ToolCallDelta | Finish | Usage | Retrying | UpstreamError
+)
 
 
 # --- chunks -> events ----------------------------------------------------------------

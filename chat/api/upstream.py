@@ -33,6 +33,7 @@ from chat.api.events import (
     Event,
     Finish,
     ReasoningDelta,
+    Retrying,
     ToolCallDelta,
     events_from_json,
     events_from_sse,
@@ -70,6 +71,39 @@ class Timeouts:
 DEFAULT_TIMEOUTS = Timeouts()
 LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
 
+# Failures worth a second try: the upstream is busy or briefly broken, or unreachable.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_KINDS = frozenset({"connection", "timeout_connect"})
+
+
+@dataclass(frozen=True)
+class Retries:
+    """How often a request is sent when it fails before any answer arrived. The wait
+    doubles from `base_delay`; a Retry-After from the upstream replaces it; both are
+    capped at `max_delay` seconds."""
+
+    attempts: int = 1
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait after failed attempt number `attempt` (from 1).
+
+        >>> Retries(3).delay(1, None), Retries(3).delay(2, None), Retries(3).delay(1, 90)
+        (1.0, 2.0, 30.0)
+        """
+        wanted = retry_after if retry_after is not None else self.base_delay * 2 ** (attempt - 1)
+        return min(max(wanted, 0.0), self.max_delay)
+
+
+NO_RETRIES = Retries()
+
+
+def is_retryable(error: UpstreamError) -> bool:
+    if error.kind == "http":
+        return error.status in RETRY_STATUSES
+    return error.kind in RETRY_KINDS
+
 
 def make_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
     """The one shared client. Redirects are not followed: a POST silently turned into a
@@ -91,25 +125,39 @@ async def stream_chat(
     api_key: str | None,
     body: dict[str, Any],
     timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    retries: Retries = NO_RETRIES,
 ) -> AsyncGenerator[Event, None]:
     """POST `{base_url}/chat/completions` and yield typed events.
 
     Never raises for an upstream problem: the last event is then one UpstreamError. A
     caller that stops early should close the iterator (`contextlib.aclosing`) or cancel
     its task; either closes the HTTP response at once. CancelledError is re-raised.
+
+    A 429, a 5xx or a failed connection is retried as `retries` says, with a Retrying
+    event before each wait, but only while no event of the answer has been yielded:
+    once output started, a retry would show its text twice.
     """
-    try:
-        api_key = _clean_key(api_key)
-        url = _endpoint(base_url, "chat/completions")
-        accept = "text/event-stream" if body.get("stream") else "application/json"
-        exchange = _exchange(client, url, _headers(api_key, accept), body, timeouts)
-        async with contextlib.aclosing(exchange) as events:
-            async for event in events:
-                yield event
-    except UpstreamFailure as failure:
-        error = _redacted(failure.error, api_key)
-        logger.info("upstream error: %s", error.describe())
-        yield error
+    for attempt in range(1, max(retries.attempts, 1) + 1):
+        started = False
+        try:
+            api_key = _clean_key(api_key)
+            url = _endpoint(base_url, "chat/completions")
+            accept = "text/event-stream" if body.get("stream") else "application/json"
+            exchange = _exchange(client, url, _headers(api_key, accept), body, timeouts)
+            async with contextlib.aclosing(exchange) as events:
+                async for event in events:
+                    started = True
+                    yield event
+            return
+        except UpstreamFailure as failure:
+            error = _redacted(failure.error, api_key)
+            logger.info("upstream error (attempt %s): %s", attempt, error.describe())
+            if started or attempt >= retries.attempts or not is_retryable(error):
+                yield error
+                return
+            seconds = retries.delay(attempt, error.retry_after)
+            yield Retrying(attempt, retries.attempts, seconds, error.describe())
+            await asyncio.sleep(seconds)
 
 
 async def list_models(

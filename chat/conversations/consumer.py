@@ -15,7 +15,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
 from chat.api import guidance, params
-from chat.conversations import actions, cards, composer, generation
+from chat.conversations import actions, cards, composer, generation, recovery
 from chat.conversations.composer import Submission
 from chat.conversations.forwarding import StreamForwarding, partial
 from chat.limits import rules
@@ -52,6 +52,9 @@ class ConversationConsumer(StreamForwarding):
         self.flooding = False
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        # A page reconnecting after its server died: its answers end interrupted now
+        # (this socket is told through the group), not after the heartbeat check.
+        await recovery.sweep(self.conversation_id)
         if await _is_streaming_id(self.conversation_id):
             # A page (re)connecting mid-stream shows Stop; the snapshot catches up its text.
             await self.send(text_data=_composer_actions(streaming=True))
@@ -85,6 +88,8 @@ class ConversationConsumer(StreamForwarding):
         verb, _, ident = str(content.get("action") or "send").partition(":")
         if verb == "stop":
             await self._control({"type": "gen.stop"})
+            # No generation answers when its server is gone: end what it left streaming.
+            await recovery.sweep(self.conversation_id)
             return
         if not ident:
             if verb == "send":
@@ -204,6 +209,7 @@ class ConversationConsumer(StreamForwarding):
         return submission
 
     async def _idle(self, conversation: Conversation) -> bool:
+        await recovery.sweep(conversation.pk)
         if await _is_streaming_id(conversation.pk):
             await self._show_errors(
                 {"prompt": "An answer is still streaming: wait for it or press Stop."}

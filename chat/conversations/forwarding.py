@@ -66,5 +66,11 @@ class StreamForwarding(AsyncJsonWebsocketConsumer):
             )
         await self.send(text_data="".join(parts))
 
+    async def gen_status(self, event: dict[str, Any]) -> None:
+        """A generation's status line on its cards ("Retrying in 7 s…"), or cleared."""
+        text = escape(event["text"])
+        parts = [partial(f"#gen-status-{pk}", "innerHTML", text) for pk in event["message_ids"]]
+        await self.send(text_data="".join(parts))
+
     async def _control(self, event: dict[str, Any]) -> None:
         await self.channel_layer.group_send(generation.control_group(self.conversation_id), event)

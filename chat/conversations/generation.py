@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import math
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from chat.api import events, failures, upstream
+from chat.conversations import owner
 from chat.models import Message
 from chat.providers import upstreams
 
@@ -35,10 +37,13 @@ log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.04  # seconds between delta batches to the browser
 SAVE_INTERVAL = 1.0  # seconds between database writes while streaming
-HEARTBEAT_INTERVAL = 10.0  # write at least this often, so a live stream never looks stale
+HEARTBEAT_INTERVAL = 10.0  # default of PLAYGROUND_HEARTBEAT_SECONDS (heartbeat_interval())
+INTERRUPTED_ERROR = "The server stopped while this answer was streaming; what arrived is kept."
 
 # Strong references to running generations: asyncio keeps only weak ones.
 RUNNING: set[asyncio.Task] = set()
+# The generations running in this process, by id(): a graceful stop saves each of them.
+LIVE: dict[int, Generation] = {}
 _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
 )
@@ -104,15 +109,27 @@ class Generation:
     timeouts: upstream.Timeouts = field(default_factory=upstream.Timeouts)
     # A person's provider: connect only to addresses checked as they connect.
     guarded: bool = False
+    retries: upstream.Retries = field(default_factory=lambda: retries())
     _dirty: asyncio.Event = field(default_factory=asyncio.Event)
     _stream_task: asyncio.Task | None = None
     _stopped: bool = False
+    _interrupted: bool = False
+    _retrying: bool = False
     _last_save: float = 0.0
     _tools: events.ToolCallAssembler = field(default_factory=events.ToolCallAssembler)
 
     # -- lifecycle ---------------------------------------------------------
 
     async def run(self) -> None:
+        LIVE[id(self)] = self
+        try:
+            await self._run()
+        finally:
+            LIVE.pop(id(self), None)
+
+    async def _run(self) -> None:
+        # Whose it is, so another process can tell when this one is gone.
+        await Message.objects.filter(pk__in=self.message_ids()).aupdate(owner=owner.owner())
         layer = channel_layer()
         control = await layer.new_channel()
         await layer.group_add(control_group(self.conversation_id), control)
@@ -125,9 +142,12 @@ class Generation:
         try:
             await self._stream_task
         except asyncio.CancelledError:
-            if not self._stopped:
-                raise  # the server itself is shutting down
-            self._finish_all(Message.Status.STOPPED)
+            if self._interrupted:
+                self._finish_all(Message.Status.INTERRUPTED, INTERRUPTED_ERROR)
+            elif self._stopped:
+                self._finish_all(Message.Status.STOPPED)
+            else:
+                raise  # the loop itself is going away: nothing can be saved now
         except Exception:
             log.exception("generation for conversation %s failed", self.conversation_id)
             self._finish_all(Message.Status.ERROR, "The playground failed while streaming.")
@@ -143,6 +163,11 @@ class Generation:
         self._stopped = True
         if self._stream_task is not None:
             self._stream_task.cancel()
+
+    def interrupt(self) -> None:
+        """The server is stopping: end now, saved as interrupted with the text so far."""
+        self._interrupted = True
+        self.stop()
 
     async def _listen(self, layer: BaseChannelLayer, control: str) -> None:
         ids = set(self.message_ids())
@@ -160,7 +185,7 @@ class Generation:
         """Publish the first token at once, then at most every FLUSH_INTERVAL."""
         while True:
             try:
-                await asyncio.wait_for(self._dirty.wait(), HEARTBEAT_INTERVAL)
+                await asyncio.wait_for(self._dirty.wait(), heartbeat_interval())
             except TimeoutError:
                 await self._save(heartbeat=True)
                 continue
@@ -174,10 +199,29 @@ class Generation:
 
     async def _consume(self) -> None:
         async for event in upstream.stream_chat(
-            shared_client(self.guarded), self.base_url, self.api_key, self.body, self.timeouts
+            shared_client(self.guarded),
+            self.base_url,
+            self.api_key,
+            self.body,
+            self.timeouts,
+            self.retries,
         ):
+            if isinstance(event, events.Retrying):
+                await self._show_retry(event)
+                continue
+            if self._retrying:
+                await self._show_status("")
             self._apply(event)
         self._finish_all(Message.Status.COMPLETE)
+
+    async def _show_retry(self, retry: events.Retrying) -> None:
+        log.info("conversation %s: %s; retrying", self.conversation_id, retry.reason)
+        await self._show_status(f"{retry.reason} Retrying in {math.ceil(retry.seconds)} s…")
+
+    async def _show_status(self, text: str) -> None:
+        """The cards' status line (a retry's wait), pushed to every socket watching."""
+        self._retrying = bool(text)
+        await self._send({"type": "gen.status", "message_ids": self.message_ids(), "text": text})
 
     def _apply(self, event: events.Event) -> None:
         now = time.time()
@@ -187,6 +231,8 @@ class Generation:
         if isinstance(event, events.Usage):
             self._apply_usage(event)
             return
+        if isinstance(event, events.Retrying):
+            return  # shown by _consume, which can await
         choice = self.choices.get(event.index)
         if choice is None:
             return
@@ -331,6 +377,21 @@ async def _run_then(
     await generation.run()
     if after is not None:
         await after(generation)
+
+
+def retries() -> upstream.Retries:
+    from django.conf import settings
+
+    return upstream.Retries(
+        attempts=settings.PLAYGROUND_UPSTREAM_ATTEMPTS,
+        max_delay=settings.PLAYGROUND_RETRY_MAX_SECONDS,
+    )
+
+
+def heartbeat_interval() -> float:
+    from django.conf import settings
+
+    return float(settings.PLAYGROUND_HEARTBEAT_SECONDS)
 
 
 def timeouts() -> upstream.Timeouts:

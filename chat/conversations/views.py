@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import web
 from chat.api import guidance, params
-from chat.conversations import actions, cards, composer, copies, listing
+from chat.conversations import actions, cards, composer, copies, listing, recovery
 from chat.models import Conversation, Message
 from chat.providers import upstreams
 from chat.web import AuthedRequest
@@ -90,14 +90,7 @@ def rename_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def _mark_interrupted(conversation: Conversation) -> None:
     """Messages left streaming by a server that died show what was saved, as interrupted."""
-    stale = [
-        m.pk for m in conversation.messages.filter(status=Message.Status.STREAMING) if m.is_stale
-    ]
-    if stale:
-        Message.objects.filter(pk__in=stale).update(
-            status=Message.Status.INTERRUPTED,
-            error="The server stopped while this answer was streaming; what arrived is kept.",
-        )
+    async_to_sync(recovery.sweep)(conversation.pk)
 
 
 @login_required
@@ -105,6 +98,7 @@ def _mark_interrupted(conversation: Conversation) -> None:
 def send_prompt(request: AuthedRequest, pk: int) -> HttpResponse:
     """The composer without websockets: start the generation, then show the page."""
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
+    _mark_interrupted(conversation)
     data = {key: values[-1] for key, values in request.POST.lists()}
     submission = composer.read_submission(data)
     if (

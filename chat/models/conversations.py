@@ -12,8 +12,15 @@ from django.utils import timezone
 from chat.conversations.tree import Step, Tree
 
 # A generation writes at least this often while it runs (see generation.py), so
-# a streaming message not written for longer belongs to a server that died.
+# a streaming message not written for longer belongs to a server that died. The
+# default of PLAYGROUND_STALE_AFTER_SECONDS, which stale_after() reads.
 STALE_AFTER = timedelta(seconds=45)
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "PLAYGROUND_STALE_AFTER_SECONDS", 45.0))
+
+
 TITLE_LENGTH = 80
 
 
@@ -127,6 +134,9 @@ class Message(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.COMPLETE)
     error = models.TextField(blank=True)
     upstream = models.CharField(max_length=300, blank=True)
+    # The server process running its generation ("host:pid:token", recovery.owner()),
+    # so another process can tell a stream whose owner died from a live one.
+    owner = models.CharField(max_length=120, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     first_reasoning_at = models.DateTimeField(null=True, blank=True)
     first_content_at = models.DateTimeField(null=True, blank=True)
@@ -152,5 +162,5 @@ class Message(models.Model):
         return (
             self.status in (self.Status.STREAMING, self.Status.QUEUED)
             and self.updated_at is not None
-            and timezone.now() - self.updated_at > STALE_AFTER
+            and timezone.now() - self.updated_at > stale_after()
         )

@@ -22,10 +22,12 @@ server is serving meanwhile.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import json
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,6 +59,8 @@ from chat.simulator.wire import completion_object, error_body, stream_rounds
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 RECORD_LIMIT = 200
+# Bodies whose faults are counted (times=N); the oldest are forgotten first.
+FAULT_COUNT_LIMIT = 1000
 MODEL_CREATED = 1_762_300_800
 
 
@@ -82,6 +86,7 @@ class Simulator:
         self.models = tuple(models)
         self.gate = gate
         self.recorded: deque[Any] = deque(maxlen=RECORD_LIMIT)
+        self.fault_counts: OrderedDict[str, int] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -149,6 +154,7 @@ class Simulator:
         except SimOptionError as exc:
             await _send_invalid(send, str(exc), exc.param)
             return
+        options = self._counted(options, raw)
         if options.fault in HTTP_FAULTS:
             await _send_fault(send, options.fault)
             return
@@ -157,6 +163,18 @@ class Simulator:
             await _send_invalid(send, *request)
             return
         await self._answer(scope, receive, send, request, options)
+
+    def _counted(self, options: SimOptions, raw: bytes) -> SimOptions:
+        """Without its fault once `times` requests with this same body had it: a retry
+        sends the same body again, so it is answered."""
+        if options.fault is None or options.fault_times is None:
+            return options
+        key = hashlib.sha256(raw).hexdigest()
+        count = self.fault_counts.pop(key, 0) + 1
+        self.fault_counts[key] = count
+        while len(self.fault_counts) > FAULT_COUNT_LIMIT:
+            self.fault_counts.popitem(last=False)
+        return options if count <= options.fault_times else dataclasses.replace(options, fault=None)
 
     def _valid_request(self, body: object) -> Mapping[str, Any] | tuple[str, str]:
         """The body when the API would take it, else (message, param) of its first problem."""

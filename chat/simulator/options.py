@@ -19,6 +19,8 @@ The same settings can be sent as headers, which win over markers:
                           (without stream: a 200 whose body is not JSON)
     fault=error-event     `data: {"error": {...}}` mid-stream, then the stream ends, no [DONE]
                           (without stream: a 200 whose body is that error object)
+    times=1               with a fault: only the first N requests with this same body get
+                          it, later ones are answered (a client that retries succeeds)
     tps=5                 tokens per second for this request (1 to 10000)
     delay=1.5             seconds before the first token (at most 600)
     reasoning=200         reasoning length in tokens (at most 8000)
@@ -45,6 +47,7 @@ MAX_MARKER_TOKENS = 8_000
 MIN_TOKENS_PER_SECOND = 1.0
 MAX_TOKENS_PER_SECOND = 10_000.0
 MAX_DELAY_SECONDS = 600.0
+MAX_FAULT_TIMES = 1000
 SLOW_START_SECONDS = 3.0
 RETRY_AFTER_SECONDS = 7
 MARKER_RE = re.compile(r"\[\[sim:([^\]]*)\]\]")
@@ -84,6 +87,8 @@ class SimOptions:
     """What the markers and X-Sim headers asked for. None means the app's own setting."""
 
     fault: str | None = None
+    # With a fault: how many requests with the same body get it (None: every one).
+    fault_times: int | None = None
     slow_start: float = SLOW_START_SECONDS
     tokens_per_second: float | None = None
     first_token_delay: float | None = None
@@ -100,7 +105,7 @@ def parse_options(body: Mapping[str, Any], headers: Mapping[str, str]) -> SimOpt
 
     >>> parse_options({"messages": [{"role": "user", "content": "Hi [[sim:tps=5]]"}]},
     ...               {"x-sim-fault": "slow-start:0.5"})
-    SimOptions(fault='slow-start', slow_start=0.5, tokens_per_second=5.0, \
+    SimOptions(fault='slow-start', fault_times=None, slow_start=0.5, tokens_per_second=5.0, \
 first_token_delay=None, reasoning_tokens=40, answer_tokens=60)
     """
     settings: dict[str, Any] = {}
@@ -144,8 +149,8 @@ def _parse_settings(text: str, source: str) -> dict[str, Any]:
         key, equals, value = item.partition("=")
         if not equals or key not in _SETTING_PARSERS:
             raise SimOptionError(
-                f"Unknown simulator option {item!r}; use fault=, tps=, delay=, reasoning= "
-                "or words=.",
+                f"Unknown simulator option {item!r}; use fault=, times=, tps=, delay=, "
+                "reasoning= or words=.",
                 source,
             )
         try:
@@ -181,8 +186,16 @@ def _tokens(text: str) -> int:
     return value
 
 
+def _times(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_FAULT_TIMES:
+        raise ValueError(f"expected a whole number from 1 to {MAX_FAULT_TIMES}.")
+    return value
+
+
 _SETTING_PARSERS: dict[str, Callable[[str], dict[str, Any]]] = {
     "fault": _parse_fault,
+    "times": lambda v: {"fault_times": _times(v)},
     "tps": lambda v: {
         "tokens_per_second": _number(v, low=MIN_TOKENS_PER_SECOND, high=MAX_TOKENS_PER_SECOND)
     },

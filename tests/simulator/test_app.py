@@ -101,3 +101,17 @@ async def test_it_rejects_a_body_that_is_not_json(simulator_url: str) -> None:
         response = await client.post(f"{simulator_url}/chat/completions", content=b"{nope")
     assert response.status_code == 400
     assert "not valid JSON" in response.json()["error"]["message"]
+
+
+async def test_it_fails_only_the_first_times_requests_with_the_same_body(
+    simulator_url: str,
+) -> None:
+    # A unique prompt: the count is kept per body for the whole session.
+    sent = body(messages=[{"role": "user", "content": "Once [[sim:fault=429,times=1]]"}])
+    async with httpx.AsyncClient() as client:
+        first = await client.post(f"{simulator_url}/chat/completions", json=sent)
+        second = await client.post(f"{simulator_url}/chat/completions", json=sent)
+    assert first.status_code == 429
+    assert first.headers["retry-after"] == "7"
+    assert second.status_code == 200
+    assert second.json()["choices"][0]["message"]["content"]
