@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "chat.middleware.content_security_policy",
+    "chat.middleware.private_pages_not_stored",
 ]
 
 ROOT_URLCONF = "playground.urls"
