@@ -26,6 +26,7 @@ POLICY = "; ".join(
     ]
 )
 
+
 @sync_and_async_middleware
 def content_security_policy(get_response):
     if iscoroutinefunction(get_response):

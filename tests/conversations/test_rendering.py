@@ -153,11 +153,13 @@ POSITIVE = [
     ("| a | b |\n|:--|--:|\n| 1 | 2 |", '<td align="left">1</td>\n<td align="right">2</td>'),
     (
         "[docs](https://example.com/docs)",
-        '<a href="https://example.com/docs" target="_blank" rel="noopener noreferrer nofollow">docs</a>',
+        '<a href="https://example.com/docs" target="_blank" '
+        'rel="noopener noreferrer nofollow">docs</a>',
     ),
     (
         "[mail](mailto:alice@example.com)",
-        '<a href="mailto:alice@example.com" target="_blank" rel="noopener noreferrer nofollow">mail</a>',
+        '<a href="mailto:alice@example.com" target="_blank" '
+        'rel="noopener noreferrer nofollow">mail</a>',
     ),
     ("```python\nimport os\n```", '<span class="kn">import</span>'),
     ("```python\nimport os\n```", '<span class="code-lang">python</span>'),
