@@ -62,7 +62,7 @@ def test_every_owners_page_lists_a_link_to_copy_open_and_revoke(alice_client, li
     shown = re.search(code, html)
     assert shown
     assert f'data-copy-message="#{shown[1]}">Copy link</button>' in html
-    assert "js/conversation.js" in html  # what makes Copy link work
+    assert "js/copy.js" in html  # what makes Copy link work
     assert f'href="{url}" target="_blank" rel="noopener">Open</a>' in html
     assert f'action="{revoke.format(token=link.token)}"' in html
 
