@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "chat.middleware.content_security_policy",
+    "chat.middleware.private_pages_not_stored",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -213,6 +214,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("PLAYGROUND_LOGIN_COOLOFF_MINUTES"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # no banner on every start
 PLAYGROUND_CONNECT_TIMEOUT = env_float("PLAYGROUND_CONNECT_TIMEOUT", 10.0)
 PLAYGROUND_FIRST_BYTE_TIMEOUT = env_float("PLAYGROUND_FIRST_BYTE_TIMEOUT", 120.0)
 PLAYGROUND_CHUNK_TIMEOUT = env_float("PLAYGROUND_CHUNK_TIMEOUT", 60.0)

@@ -51,6 +51,9 @@ ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
 }
 ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "noopener noreferrer nofollow"
+# A link in an answer opens in a new tab, so following it never replaces the playground;
+# with LINK_REL the opened page gets neither window.opener nor a referrer.
+LINK_TARGET = "_blank"
 IMAGE_URL_PREFIXES = ("http://", "https://")
 IMAGE_ICON = "\N{FRAME WITH PICTURE}"
 # Pygments lexers are regex-driven and some have had pathological cases; past this size
@@ -62,6 +65,8 @@ _CLEANER = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
     attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
     link_rel=LINK_REL,
+    # Set by the sanitiser, not allowed through: whatever target the input had is replaced.
+    set_tag_attribute_values={"a": {"target": LINK_TARGET}},
     url_schemes=set(ALLOWED_URL_SCHEMES),
     # Relative links would point into the playground itself; model output has no
     # business linking there.
@@ -134,7 +139,7 @@ def render_markdown(text: str) -> str:
 
     For example `**hi** <b>there</b> ![cat](https://example.com/c.png)` renders as
     `<p><strong>hi</strong> &lt;b&gt;there&lt;/b&gt; <a href="https://example.com/c.png"
-    class="image-link" rel="noopener noreferrer nofollow">🖼 cat</a></p>`.
+    class="image-link" target="_blank" rel="noopener noreferrer nofollow">🖼 cat</a></p>`.
     """
     return _CLEANER.clean(_MARKDOWN.render(text))
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import web
 from chat.api import guidance, params
-from chat.conversations import actions, cards, composer, copies, listing, recovery
+from chat.conversations import actions, cards, composer, copies, listing, recovery, starting
 from chat.models import Conversation, Message
 from chat.providers import upstreams
 from chat.web import AuthedRequest
@@ -20,35 +20,24 @@ from chat.web import AuthedRequest
 @login_required
 @require_GET
 def home(request: AuthedRequest) -> HttpResponse:
-    """Open a new conversation, reusing an untouched one rather than piling them up."""
-    conversation = (
-        Conversation.objects.owned_by(request.user)
-        .filter(started_at__isnull=True, hidden=False)
-        .order_by("-created_at")
-        .first()
-    )
-    if conversation is None:
-        latest = (
-            Conversation.objects.owned_by(request.user)
-            .filter(hidden=False)
-            .order_by("-updated_at")
-            .first()
-        )
-        conversation = Conversation.objects.create(
-            owner=request.user,
-            settings=latest.settings if latest else params.default_settings(),
-            system_prompt=latest.system_prompt if latest else "",
-            provider_id=latest.provider_id if latest else None,
-        )
-    return redirect("chat-conversation", pk=conversation.pk)
+    """The untouched conversation, or a page to start one: a GET never creates one."""
+    conversation = starting.untouched(request.user)
+    if conversation is not None:
+        return redirect("chat-conversation", pk=conversation.pk)
+    return render(request, "conversations/start.html")
 
 
 @login_required
 @require_POST
 def new_conversation(request: AuthedRequest) -> HttpResponse:
-    conversation = Conversation.objects.create(
-        owner=request.user, settings=params.default_settings()
-    )
+    """A new conversation: with default settings, or carrying on from the last ones
+    (the start page's button) and then reusing an untouched one."""
+    if request.POST.get("carry_on"):
+        conversation = starting.untouched_or_new(request.user)
+    else:
+        conversation = Conversation.objects.create(
+            owner=request.user, settings=params.default_settings()
+        )
     return redirect("chat-conversation", pk=conversation.pk)
 
 

@@ -32,12 +32,13 @@ def share_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     if request.method == "POST":
         include_reasoning = bool(request.POST.get("include_reasoning"))
+        shared = take_snapshot(conversation, include_reasoning)
         ShareLink.objects.create(
             owner=request.user,
             conversation=conversation,
             include_reasoning=include_reasoning,
-            title=conversation.display_title,
-            snapshot=take_snapshot(conversation, include_reasoning),
+            title=shared["title"],
+            snapshot=shared,
         )
         flash.success(request, "Share link created: copy it from the list below.")
         return redirect("chat-share", pk=pk)
@@ -59,7 +60,7 @@ def update_share(request: AuthedRequest, token: str) -> HttpResponse:
     link = get_object_or_404(_mine(request).live(token))
     conversation = link.conversation
     link.snapshot = take_snapshot(conversation, link.include_reasoning)
-    link.title = conversation.display_title
+    link.title = link.snapshot["title"]
     link.save(update_fields=["snapshot", "title", "updated_at"])
     flash.success(request, "Updated: the link now shows the conversation as it is.")
     return links.back(request, "chat-shares")

@@ -33,7 +33,7 @@ ALLOWED = {
     "tr": set(),
     "th": {"align"},
     "td": {"align"},
-    "a": {"href", "rel", "class"},
+    "a": {"href", "rel", "class", "target"},
     "span": {"class"},
     "div": {"class"},
     "pre": {"class"},
@@ -69,6 +69,7 @@ def _assert_inert(output: str) -> None:
         assert not extra, f"<{tag}> has {extra} in {output!r}"
         if tag == "a":
             assert attrs["rel"] == LINK_REL
+            assert attrs["target"] == "_blank"
             if "href" in attrs:
                 href = (attrs["href"] or "").strip()
                 assert urlsplit(href).scheme.lower() in LINK_SCHEMES, href
@@ -118,7 +119,7 @@ def test_it_turns_a_remote_image_into_a_link() -> None:
     output = render_markdown("![chart](https://attacker.example/p.png?q=secret)")
     assert output == (
         '<p><a href="https://attacker.example/p.png?q=secret" class="image-link" '
-        'rel="noopener noreferrer nofollow">\N{FRAME WITH PICTURE} chart</a></p>\n'
+        'target="_blank" rel="noopener noreferrer nofollow">\N{FRAME WITH PICTURE} chart</a></p>\n'
     )
 
 
@@ -152,11 +153,13 @@ POSITIVE = [
     ("| a | b |\n|:--|--:|\n| 1 | 2 |", '<td align="left">1</td>\n<td align="right">2</td>'),
     (
         "[docs](https://example.com/docs)",
-        '<a href="https://example.com/docs" rel="noopener noreferrer nofollow">docs</a>',
+        '<a href="https://example.com/docs" target="_blank" '
+        'rel="noopener noreferrer nofollow">docs</a>',
     ),
     (
         "[mail](mailto:alice@example.com)",
-        '<a href="mailto:alice@example.com" rel="noopener noreferrer nofollow">mail</a>',
+        '<a href="mailto:alice@example.com" target="_blank" '
+        'rel="noopener noreferrer nofollow">mail</a>',
     ),
     ("```python\nimport os\n```", '<span class="kn">import</span>'),
     ("```python\nimport os\n```", '<span class="code-lang">python</span>'),
@@ -253,3 +256,17 @@ MARKDOWN = st.lists(st.one_of(MARKDOWN_PIECES, CONSTRUCTS, SHORT_TEXT), max_size
 @given(MARKDOWN)
 def test_any_text_renders_inert(text: str) -> None:
     _assert_inert(render_markdown(text))
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "[docs](https://example.com/docs)",
+        "<https://example.com/auto>",
+        "![chart](https://example.com/c.png)",
+    ],
+)
+def test_a_link_in_an_answer_opens_a_new_tab_without_opener_or_referrer(markdown: str) -> None:
+    output = render_markdown(markdown)
+    assert ' target="_blank" rel="noopener noreferrer nofollow">' in output
+    assert output.count("<a ") == 1

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from chat.models import Conversation, Message, title_from_prompt
@@ -40,18 +41,40 @@ def started(alice):
     return conversation
 
 
-def test_home_opens_a_new_conversation_and_reuses_an_untouched_one(alice_client, alice):
+def test_home_opens_an_untouched_conversation_and_reuses_it(alice_client, alice):
+    untouched = Conversation.objects.create(owner=alice)
     first = alice_client.get("/")
     second = alice_client.get("/")
     assert first.status_code == 302 and first.url == second.url
+    assert first.url == f"/c/{untouched.pk}/"
     assert Conversation.objects.filter(owner=alice).count() == 1
 
 
-def test_a_new_conversation_starts_from_the_last_settings(alice_client, started):
+def test_home_changes_nothing(alice_client, alice, started):
+    """A GET never creates: with no untouched conversation, home offers to start one."""
+    before = (Conversation.objects.count(), Message.objects.count())
     response = alice_client.get("/")
+    assert response.status_code == 200
+    assert "Start a conversation" in response.content.decode()
+    assert (Conversation.objects.count(), Message.objects.count()) == before
+
+
+def test_a_new_conversation_starts_from_the_last_settings(alice_client, started):
+    response = alice_client.post(reverse("chat-new"), {"carry_on": "1"})
     conversation = Conversation.objects.get(pk=response.url.split("/")[2])
     assert conversation.pk != started.pk
     assert conversation.settings["temperature"] == 0.4
+    # Pressed again (another tab): the same untouched conversation, not a pile of them.
+    again = alice_client.post(reverse("chat-new"), {"carry_on": "1"})
+    assert again.url == response.url
+
+
+def test_signing_in_lands_on_a_conversation_ready_for_a_prompt(client, alice):
+    response = client.post(
+        reverse("login"), {"username": "alice", "password": "pw-alice-123"}, follow=True
+    )
+    conversation = Conversation.objects.get(owner=alice)
+    assert response.redirect_chain[-1][0] == f"/c/{conversation.pk}/"
 
 
 def test_the_page_restores_the_parameters_and_shows_the_messages(alice_client, started):
