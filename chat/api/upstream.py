@@ -49,6 +49,7 @@ from chat.api.failures import (
     redirect_error,
     transport_error,
 )
+from chat.api.mending import EventMender
 from chat.api.sse import SSEParser
 
 logger = logging.getLogger(__name__)
@@ -94,7 +95,9 @@ async def stream_chat(
     Never raises for an upstream problem: the last event is then one UpstreamError. A
     caller that stops early should close the iterator (`contextlib.aclosing`) or cancel
     its task; either closes the HTTP response at once. CancelledError is re-raised.
+    All text is storable (`mending.py`): a surrogate pair split across chunks is joined.
     """
+    mender = EventMender()
     try:
         api_key = _clean_key(api_key)
         url = _endpoint(base_url, "chat/completions")
@@ -102,11 +105,17 @@ async def stream_chat(
         exchange = _exchange(client, url, _headers(api_key, accept), body, timeouts)
         async with contextlib.aclosing(exchange) as events:
             async for event in events:
-                yield event
+                for mended in mender.feed(event):
+                    yield mended
     except UpstreamFailure as failure:
+        for held in mender.close():
+            yield held
         error = _redacted(failure.error, api_key)
         logger.info("upstream error: %s", error.describe())
-        yield error
+        yield mender.feed(error)[-1]
+        return
+    for held in mender.close():
+        yield held
 
 
 async def list_models(

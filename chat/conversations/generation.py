@@ -26,7 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import F
 from django.utils import timezone
 
-from chat.api import events, failures, upstream
+from chat.api import events, failures, mending, upstream
 from chat.models import Message
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.04  # seconds between delta batches to the browser
 SAVE_INTERVAL = 1.0  # seconds between database writes while streaming
 HEARTBEAT_INTERVAL = 10.0  # write at least this often, so a live stream never looks stale
+SAVE_FAILED = (
+    "The playground could not save this answer, so it was ended here; what arrived is kept. "
+    "Run it again, and tell the operator if it keeps happening."
+)
 
 # Strong references to running generations: asyncio keeps only weak ones.
 RUNNING: set[asyncio.Task] = set()
@@ -266,28 +270,58 @@ class Generation:
     async def _save(self, *, final: bool = False, heartbeat: bool = False) -> None:
         self._last_save = time.monotonic()
         any_seen = any(c.seen for c in self.choices.values())
+        failed = False
         for index, c in self.choices.items():
             if not (c.unsaved or heartbeat or final):
                 continue
             c.unsaved = False
-            if final and any_seen and not c.seen and c.status == Message.Status.COMPLETE:
-                # The upstream returned fewer choices than asked (n with temperature ~0).
-                await Message.objects.filter(pk=c.message_id).adelete()
-                continue
+            try:
+                if final and any_seen and not c.seen and c.status == Message.Status.COMPLETE:
+                    # The upstream returned fewer choices than asked (n with temperature ~0).
+                    await Message.objects.filter(pk=c.message_id).adelete()
+                    continue
+                await self._write(index, c)
+            except Exception:  # any failed save: the message must not stay "streaming"
+                log.exception("saving message %s failed", c.message_id)
+                await self._write_failure(c)
+                failed = True
+        if failed and not any(c.status == Message.Status.STREAMING for c in self.choices.values()):
+            self.stop()  # a failed save ended the last choice still streaming
+
+    async def _write(self, index: int, c: Choice) -> None:
+        await Message.objects.filter(pk=c.message_id).aupdate(
+            reasoning=c.reasoning,
+            content=c.content,
+            tool_calls=self._tools.calls(index) or None,
+            usage=c.usage,
+            finish_reason=c.finish_reason,
+            status=c.status,
+            error=c.error,
+            first_reasoning_at=_as_datetime(c.first_reasoning_at),
+            first_content_at=_as_datetime(c.first_content_at),
+            finished_at=_as_datetime(c.finished_at),
+            revision=F("revision") + 1,
+            updated_at=timezone.now(),
+        )
+
+    async def _write_failure(self, c: Choice) -> None:
+        """End the choice as an error, keeping its text made storable; only the fields a
+        person reads are written, so whatever the database refused is left out."""
+        c.status = Message.Status.ERROR
+        c.error = SAVE_FAILED
+        c.finished_at = c.finished_at or time.time()
+        try:
             await Message.objects.filter(pk=c.message_id).aupdate(
-                reasoning=c.reasoning,
-                content=c.content,
-                tool_calls=self._tools.calls(index) or None,
-                usage=c.usage,
-                finish_reason=c.finish_reason,
+                reasoning=mending.storable(c.reasoning),
+                content=mending.storable(c.content),
                 status=c.status,
                 error=c.error,
-                first_reasoning_at=_as_datetime(c.first_reasoning_at),
-                first_content_at=_as_datetime(c.first_content_at),
                 finished_at=_as_datetime(c.finished_at),
                 revision=F("revision") + 1,
                 updated_at=timezone.now(),
             )
+        except Exception:  # the database itself is gone: nothing more can be kept
+            log.exception("saving message %s as failed failed too", c.message_id)
 
 
 def _as_datetime(timestamp: float | None) -> datetime | None:
