@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
+from asgiref.sync import sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import reset_queries
 from django.db.models import F
 from django.utils import timezone
 
@@ -287,6 +290,10 @@ class Generation:
                 failed = True
         if failed and not any(c.status == Message.Status.STREAMING for c in self.choices.values()):
             self.stop()  # a failed save ended the last choice still streaming
+        if settings.DEBUG:
+            # Django empties its query log per request; a generation is no request, so
+            # under DEBUG every save (whole texts in its SQL) would be kept until 9000.
+            await _forget_queries()
 
     async def _write(self, index: int, c: Choice) -> None:
         await Message.objects.filter(pk=c.message_id).aupdate(
@@ -324,6 +331,10 @@ class Generation:
             log.exception("saving message %s as failed failed too", c.message_id)
 
 
+# In the ORM's own thread: query logs belong to each thread's connections.
+_forget_queries = sync_to_async(reset_queries)
+
+
 def _as_datetime(timestamp: float | None) -> datetime | None:
     if timestamp is None:
         return None
@@ -344,8 +355,6 @@ def start(generation: Generation) -> asyncio.Task:
 
 
 def timeouts() -> upstream.Timeouts:
-    from django.conf import settings
-
     return upstream.Timeouts(
         connect=settings.PLAYGROUND_CONNECT_TIMEOUT,
         first_byte=settings.PLAYGROUND_FIRST_BYTE_TIMEOUT,
