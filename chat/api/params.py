@@ -27,6 +27,8 @@ DEFAULT_MODELS: tuple[str, ...] = ("kimi-k2-thinking", "kimi-k2-thinking-turbo")
 MAX_STOP_SEQUENCES = 5
 MAX_STOP_BYTES = 32
 MAX_TOOLS = 128
+MAX_TOOLS_DEPTH = 64  # JSON Schemas nest, but not this deep; Python's json stops near 1000
+MAX_MODEL_CHARS = 200  # what a message keeps of it (Message.model)
 MAX_N = 5
 
 # The API reference: "When temperature is very close to 0, only 1 result can be
@@ -267,9 +269,15 @@ def form_values(settings: Mapping[str, object]) -> dict[str, str]:
 def _parse_model(param: Param, raw: object) -> tuple[object, str | None]:
     if raw is None:
         return None, None
-    if not isinstance(raw, str):
+    if not isinstance(raw, str) or not raw.isprintable():  # no control characters, NUL
         return None, f"{param.label} must be a model name."
-    return (raw.strip() or None), None
+    model = raw.strip()
+    if len(model) > MAX_MODEL_CHARS:
+        return None, (
+            f"{param.label} must be at most {MAX_MODEL_CHARS} characters "
+            f"(this one has {len(model):,})."
+        )
+    return (model or None), None
 
 
 def _parse_float(param: Param, raw: object) -> tuple[object, str | None]:
@@ -351,6 +359,8 @@ def _parse_tools(param: Param, raw: object) -> tuple[object, str | None]:
             tools = json.loads(raw)
         except json.JSONDecodeError as exc:
             return None, f"{param.label} must be valid JSON: {exc}."
+        except RecursionError:
+            return None, _too_deep(param.label)
     if tools is None or tools == []:
         return None, None
     error = validate_tools(tools)
@@ -456,6 +466,8 @@ def validate_tools(tools: object) -> str | None:
         return "Tools must be a JSON array of tool objects."
     if len(tools) > MAX_TOOLS:
         return f"At most {MAX_TOOLS} tools (you gave {len(tools)})."
+    if _depth(tools) > MAX_TOOLS_DEPTH:
+        return _too_deep("Tools")
     seen: dict[str, int] = {}
     for number, tool in enumerate(tools, start=1):
         error = _tool_error(tool)
@@ -466,6 +478,25 @@ def validate_tools(tools: object) -> str | None:
             return f'Tool {number}: the name "{name}" is already used by tool {seen[name]}.'
         seen[name] = number
     return None
+
+
+def _too_deep(label: str) -> str:
+    return f"{label} are nested too deeply: at most {MAX_TOOLS_DEPTH} levels of arrays and objects."
+
+
+def _depth(value: object) -> int:
+    """How deeply arrays and objects nest in a JSON value; iterative, so that a value too
+    deep to walk recursively is measured too: `[[1], {}]` is 2."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        deepest = max(deepest, level)
+        children = item.values() if isinstance(item, dict) else item
+        if level <= MAX_TOOLS_DEPTH:  # deeper than that is already the answer
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _tool_error(tool: object) -> str | None:

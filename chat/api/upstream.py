@@ -49,6 +49,7 @@ from chat.api.failures import (
     redirect_error,
     transport_error,
 )
+from chat.api.mending import EventMender
 from chat.api.sse import SSEParser
 
 logger = logging.getLogger(__name__)
@@ -135,10 +136,12 @@ async def stream_chat(
 
     A 429, a 5xx or a failed connection is retried as `retries` says, with a Retrying
     event before each wait, but only while no event of the answer has been yielded:
-    once output started, a retry would show its text twice.
+    once output started, a retry would show its text twice. All text is storable
+    (`mending.py`): a surrogate pair split across chunks is joined.
     """
     for attempt in range(1, max(retries.attempts, 1) + 1):
         started = False
+        mender = EventMender()
         try:
             api_key = _clean_key(api_key)
             url = _endpoint(base_url, "chat/completions")
@@ -146,14 +149,20 @@ async def stream_chat(
             exchange = _exchange(client, url, _headers(api_key, accept), body, timeouts)
             async with contextlib.aclosing(exchange) as events:
                 async for event in events:
-                    started = True
-                    yield event
+                    for mended in mender.feed(event):
+                        started = True
+                        yield mended
+            for held in mender.close():
+                yield held
             return
         except UpstreamFailure as failure:
+            for held in mender.close():
+                started = True
+                yield held
             error = _redacted(failure.error, api_key)
             logger.info("upstream error (attempt %s): %s", attempt, error.describe())
             if started or attempt >= retries.attempts or not is_retryable(error):
-                yield error
+                yield mender.feed(error)[-1]
                 return
             seconds = retries.delay(attempt, error.retry_after)
             yield Retrying(attempt, retries.attempts, seconds, error.describe())

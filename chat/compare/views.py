@@ -131,7 +131,7 @@ def _builder_context(
 ) -> dict:
     errors = errors or {}
     provider = _provider(request)
-    models = async_to_sync(upstreams.available_models)(provider)
+    models = upstreams.models_at_once(provider)
     columns = builder.settings
     estimate = grid.estimate(columns, builder.repeats or 1)
     limit = settings.PLAYGROUND_COMPARE_CONFIRM_REQUESTS

@@ -13,6 +13,8 @@ from chat.api import params
 
 MAX_PROMPT_CHARS = 200_000
 MAX_SYSTEM_PROMPT_CHARS = 100_000
+# PostgreSQL's text columns refuse NUL; refused on every database, so all behave alike.
+NUL_REFUSED = "{what} contains a NUL character (\\u0000), which cannot be saved: remove it."
 
 
 @dataclass
@@ -38,12 +40,16 @@ def read_submission(data: Mapping[str, object]) -> Submission:
         errors["prompt"] = "Write a message first."
     elif not _is_text(prompt):
         errors["prompt"] = "The message has characters that are not valid text."
+    elif "\x00" in prompt:
+        errors["prompt"] = NUL_REFUSED.format(what="The message")
     elif len(prompt) > MAX_PROMPT_CHARS:
         errors["prompt"] = (
             f"The message is too long ({len(prompt):,} characters; at most {MAX_PROMPT_CHARS:,})."
         )
     if not _is_text(system_prompt):
         errors["system_prompt"] = "The system prompt has characters that are not valid text."
+    elif "\x00" in system_prompt:
+        errors["system_prompt"] = NUL_REFUSED.format(what="The system prompt")
     elif len(system_prompt) > MAX_SYSTEM_PROMPT_CHARS:
         errors["system_prompt"] = (
             f"The system prompt is too long (at most {MAX_SYSTEM_PROMPT_CHARS:,} characters)."

@@ -23,12 +23,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
+from asgiref.sync import sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import reset_queries
 from django.db.models import F
 from django.utils import timezone
 
-from chat.api import events, failures, upstream
+from chat.api import events, failures, mending, upstream
 from chat.conversations import owner
 from chat.models import Message
 from chat.providers import upstreams
@@ -39,6 +42,10 @@ FLUSH_INTERVAL = 0.04  # seconds between delta batches to the browser
 SAVE_INTERVAL = 1.0  # seconds between database writes while streaming
 HEARTBEAT_INTERVAL = 10.0  # default of PLAYGROUND_HEARTBEAT_SECONDS (heartbeat_interval())
 INTERRUPTED_ERROR = "The server stopped while this answer was streaming; what arrived is kept."
+SAVE_FAILED = (
+    "The playground could not save this answer, so it was ended here; what arrived is kept. "
+    "Run it again, and tell the operator if it keeps happening."
+)
 
 # Strong references to running generations: asyncio keeps only weak ones.
 RUNNING: set[asyncio.Task] = set()
@@ -323,28 +330,66 @@ class Generation:
     async def _save(self, *, final: bool = False, heartbeat: bool = False) -> None:
         self._last_save = time.monotonic()
         any_seen = any(c.seen for c in self.choices.values())
+        failed = False
         for index, c in self.choices.items():
             if not (c.unsaved or heartbeat or final):
                 continue
             c.unsaved = False
-            if final and any_seen and not c.seen and c.status == Message.Status.COMPLETE:
-                # The upstream returned fewer choices than asked (n with temperature ~0).
-                await Message.objects.filter(pk=c.message_id).adelete()
-                continue
+            try:
+                if final and any_seen and not c.seen and c.status == Message.Status.COMPLETE:
+                    # The upstream returned fewer choices than asked (n with temperature ~0).
+                    await Message.objects.filter(pk=c.message_id).adelete()
+                    continue
+                await self._write(index, c)
+            except Exception:  # any failed save: the message must not stay "streaming"
+                log.exception("saving message %s failed", c.message_id)
+                await self._write_failure(c)
+                failed = True
+        if failed and not any(c.status == Message.Status.STREAMING for c in self.choices.values()):
+            self.stop()  # a failed save ended the last choice still streaming
+        if settings.DEBUG:
+            # Django empties its query log per request; a generation is no request, so
+            # under DEBUG every save (whole texts in its SQL) would be kept until 9000.
+            await _forget_queries()
+
+    async def _write(self, index: int, c: Choice) -> None:
+        await Message.objects.filter(pk=c.message_id).aupdate(
+            reasoning=c.reasoning,
+            content=c.content,
+            tool_calls=self._tools.calls(index) or None,
+            usage=c.usage,
+            finish_reason=c.finish_reason,
+            status=c.status,
+            error=c.error,
+            first_reasoning_at=_as_datetime(c.first_reasoning_at),
+            first_content_at=_as_datetime(c.first_content_at),
+            finished_at=_as_datetime(c.finished_at),
+            revision=F("revision") + 1,
+            updated_at=timezone.now(),
+        )
+
+    async def _write_failure(self, c: Choice) -> None:
+        """End the choice as an error, keeping its text made storable; only the fields a
+        person reads are written, so whatever the database refused is left out."""
+        c.status = Message.Status.ERROR
+        c.error = SAVE_FAILED
+        c.finished_at = c.finished_at or time.time()
+        try:
             await Message.objects.filter(pk=c.message_id).aupdate(
-                reasoning=c.reasoning,
-                content=c.content,
-                tool_calls=self._tools.calls(index) or None,
-                usage=c.usage,
-                finish_reason=c.finish_reason,
+                reasoning=mending.storable(c.reasoning),
+                content=mending.storable(c.content),
                 status=c.status,
                 error=c.error,
-                first_reasoning_at=_as_datetime(c.first_reasoning_at),
-                first_content_at=_as_datetime(c.first_content_at),
                 finished_at=_as_datetime(c.finished_at),
                 revision=F("revision") + 1,
                 updated_at=timezone.now(),
             )
+        except Exception:  # the database itself is gone: nothing more can be kept
+            log.exception("saving message %s as failed failed too", c.message_id)
+
+
+# In the ORM's own thread: query logs belong to each thread's connections.
+_forget_queries = sync_to_async(reset_queries)
 
 
 def _as_datetime(timestamp: float | None) -> datetime | None:
@@ -395,8 +440,6 @@ def heartbeat_interval() -> float:
 
 
 def timeouts() -> upstream.Timeouts:
-    from django.conf import settings
-
     return upstream.Timeouts(
         connect=settings.PLAYGROUND_CONNECT_TIMEOUT,
         first_byte=settings.PLAYGROUND_FIRST_BYTE_TIMEOUT,

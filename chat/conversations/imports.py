@@ -64,8 +64,9 @@ def parse_import(data: bytes) -> Imported:
     if len(data) > MAX_IMPORT_BYTES:
         raise ImportProblem(TOO_LARGE)
     document = _load_json(data)
-    if _has_nul(document):
-        raise ImportProblem("The file contains a NUL character (\\u0000), which cannot be saved.")
+    problem = _unstorable_text(document)
+    if problem:
+        raise ImportProblem(problem)
     if isinstance(document, dict) and "format" in document:
         if document["format"] != EXPORT_FORMAT:
             raise ImportProblem(
@@ -99,19 +100,34 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _has_nul(document: Any) -> bool:
+def _unstorable_text(document: Any) -> str | None:
+    """Why some text in the document cannot be saved, or None: a NUL, or half a
+    surrogate pair (JSON's \\ud83d escapes may spell one; UTF-8 cannot hold it)."""
     stack = [document]
     while stack:
         value = stack.pop()
         if isinstance(value, str):
             if "\x00" in value:
-                return True
+                return "The file contains a NUL character (\\u0000), which cannot be saved."
+            if not _is_unicode(value):
+                return (
+                    "The file contains half of a surrogate pair (a \\ud800-\\udfff escape "
+                    "without its other half), which is not text and cannot be saved."
+                )
         elif isinstance(value, dict):
             stack.extend(value.keys())
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-    return False
+    return None
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_count(count: int) -> None:

@@ -47,7 +47,7 @@ def conversation_page(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     _mark_interrupted(conversation)
     provider = upstreams.for_conversation(conversation, web.server_address(request))
-    models = async_to_sync(upstreams.available_models)(provider)
+    models = upstreams.models_at_once(provider)
     context = {
         "conversation": conversation,
         "turns": cards.turns(conversation.steps()),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import TypeAlias
 from urllib.parse import urlsplit
@@ -104,6 +106,38 @@ async def available_models(provider: Provider) -> list[str]:
         models = models or list(params.DEFAULT_MODELS)
         await cache.aset(key, models, settings.PLAYGROUND_MODELS_CACHE_SECONDS)
     return models
+
+
+def models_at_once(provider: Provider) -> list[str]:
+    """What a page's model select offers, without waiting for the upstream: the cached
+    list, else the documented models while a background fetch fills the cache for the
+    next page (an upstream that never answers must not hold every page for seconds)."""
+    if provider.is_personal:
+        return list(provider.model_ids) or list(params.DEFAULT_MODELS)
+    models = cache.get(f"models:{provider.base_url}")
+    if models is not None:
+        return models
+    with _FETCHING_LOCK:
+        if provider.base_url in _FETCHING:
+            return list(params.DEFAULT_MODELS)
+        _FETCHING.add(provider.base_url)
+    # A thread with its own event loop: a sync view's loop may be gone when it returns.
+    threading.Thread(target=_fetch_models, args=(provider,), daemon=True).start()
+    return list(params.DEFAULT_MODELS)
+
+
+_FETCHING: set[str] = set()  # base URLs whose model list is being fetched
+_FETCHING_LOCK = threading.Lock()
+
+
+def _fetch_models(provider: Provider) -> None:
+    try:
+        asyncio.run(available_models(provider))
+    except Exception:  # a background refresh: the next page simply tries again
+        log.exception("fetching the model list of %s failed", provider.name)
+    finally:
+        with _FETCHING_LOCK:
+            _FETCHING.discard(provider.base_url)
 
 
 def for_conversation(conversation: Conversation, server: ServerAddress) -> Provider:

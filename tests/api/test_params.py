@@ -239,6 +239,36 @@ def test_form_reads_tools_from_json_text_or_a_list():
     assert parse_form({"tools": "[]"})[0]["tools"] is None
 
 
+def _nested(depth: int) -> object:
+    value: object = {}
+    for _ in range(depth - 1):
+        value = {"properties": value}
+    return value
+
+
+def test_tools_nested_as_deep_as_allowed_are_kept():
+    tool = {"type": "function", "function": {"name": "f", "description": "d"}}
+    tool["function"]["parameters"] = _nested(61)  # 64 levels with the array and tool
+    settings, errors = parse_form({"tools": json.dumps([tool])})
+    assert errors == {} and settings["tools"] == [tool]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("m" * 201, "Model must be at most 200 characters (this one has 201)."),
+        ("kimi\x00", "Model must be a model name."),
+        ("kimi\ud800", "Model must be a model name."),
+    ],
+)
+def test_form_rejects_a_model_name_that_cannot_be_kept(raw, expected):
+    assert parse_form({"model": raw})[1]["model"] == expected
+
+
+def test_a_model_name_of_200_characters_is_kept():
+    assert parse_form({"model": "m" * 200})[0]["model"] == "m" * 200
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -246,6 +276,9 @@ def test_form_reads_tools_from_json_text_or_a_list():
         ('{"type": "function"}', "Tools must be a JSON array"),
         (json.dumps(tools(MAX_TOOLS + 1)), "At most 128 tools (you gave 129)."),
         (json.dumps([{"type": "function", "function": {}}]), "Tool 1: the function needs a name"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),  # beyond what json.loads can
+        ("[" * 65 + "]" * 65, "nested too deeply: at most 64 levels"),
+        ([[[[[]]]]] * 2 + [_nested(70)], "nested too deeply"),  # a socket frame's JSON value
     ],
 )
 def test_form_rejects_bad_tools(raw, expected):

@@ -16,6 +16,8 @@ from chat.conversations.composer import MAX_PROMPT_CHARS, read_submission
         ({"prompt": "bad \ud800"}, "prompt", "not valid text"),
         ({"prompt": "ok", "system_prompt": "\udfff"}, "system_prompt", "not valid text"),
         ({"prompt": "ok", "temperature": "hot"}, "temperature", "must be a number"),
+        ({"prompt": "nul \x00 here"}, "prompt", "contains a NUL character"),
+        ({"prompt": "ok", "system_prompt": "\x00"}, "system_prompt", "contains a NUL character"),
     ],
 )
 def test_bad_submissions_say_what_is_wrong(data, field, message):

@@ -109,6 +109,27 @@ async def test_a_bad_origin_is_refused(alice_cookie, conversation):
     assert not connected
 
 
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"prompt": "NUL \x00"}, "prompt", "contains a NUL character"),
+        ({"system_prompt": "\x00"}, "system_prompt", "contains a NUL character"),
+        ({"model": "m" * 201}, "model", "at most 200 characters"),
+        ({"tools": "[" * 100_000 + "]" * 100_000}, "tools", "nested too deeply"),
+    ],
+)
+async def test_what_cannot_be_kept_is_refused_on_the_socket_and_nothing_saved(
+    alice_cookie, conversation, simulator_url, fields, field, message
+):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to({**form("Hi"), **fields})
+    frames = await frames_until(ws, lambda f: f.startswith('{"event": "invalid"'))
+    await ws.disconnect()
+    assert re.search(rf'#error-{field}" hx-swap="innerHTML">[^<]*{message}', "".join(frames))
+    assert await Message.objects.filter(conversation=conversation).acount() == 0
+    assert recorded(simulator_url) == []
+
+
 async def test_invalid_parameters_are_refused_with_field_messages_and_no_upstream_call(
     alice_cookie, conversation, simulator_url
 ):

@@ -100,6 +100,11 @@ def _export_with(**changes) -> bytes:
             "Message 2: tool call 1 must be",
         ),
         (b'[{"role": "user", "content": "a\\u0000"}]', "NUL character"),
+        (
+            b'[{"role": "user", "content": "\\ud83d"}, {"role": "user", "content": "\\ude00"}]',
+            "half of a surrogate pair",
+        ),
+        (b'[{"role": "user", "content": "x", "name\\udfff": 1}]', "half of a surrogate pair"),
         (b'{"format": "other/2", "tree": []}', 'Unknown format "other/2"'),
         (b'{"format": "reasoning-playground/1"}', "The export has no tree"),
         (_export_with(parent=7), "Message 1: its parent must be a message listed before it."),

@@ -217,6 +217,10 @@ def test_a_plain_messages_array_imports(alice_client, alice):
         (b"[" + b'{"role": "user", "content": "x"},' * 5_000 + b'{"role": "user", "content": "x"}]',
          "at most 5,000 can be imported"),
         (b" " * (imports.MAX_IMPORT_BYTES + 1), "larger than 2 MB"),
+        (b'[{"role": "user", "content": "smile \\ud83d"}]', "half of a surrogate pair"),
+        (b'{"format": "reasoning-playground/1", "title": "\\udc00", "tree": []}',
+         "half of a surrogate pair"),
+        (b'[{"role": "user", "content": "a\\u0000b"}]', "NUL character"),
     ],
 )  # fmt: skip
 def test_a_bad_file_gets_a_message_and_creates_nothing(alice_client, data, message):

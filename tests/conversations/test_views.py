@@ -208,6 +208,44 @@ def test_the_plain_form_send_refuses_an_invalid_value_and_sends_nothing(
     assert httpx.get(simulator_url.removesuffix("/v1") + "/_sim/requests").json() == []
 
 
+def test_checking_deeply_nested_tools_says_so(alice_client):
+    response = alice_client.post(
+        "/c/check-params/",
+        {"model": "kimi-k2-thinking", "tools": "[" * 100_000 + "]" * 100_000},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert 'hx-target="#error-tools"' in response.content.decode()
+    assert "nested too deeply" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"prompt": "a NUL \x00 here"}, "contains a NUL character"),
+        ({"system_prompt": "Be\x00brief"}, "contains a NUL character"),
+        ({"model": "m" * 201}, "Model must be at most 200 characters"),
+        ({"tools": "[" * 100_000 + "]" * 100_000}, "Tools are nested too deeply"),
+    ],
+)
+def test_the_plain_form_send_refuses_what_cannot_be_kept_and_saves_nothing(
+    alice_client, started, simulator_url, settings, fields, message
+):
+    settings.PLAYGROUND_API_BASE = simulator_url
+    httpx.delete(simulator_url.removesuffix("/v1") + "/_sim/requests")
+    response = alice_client.post(
+        f"/c/{started.pk}/send/",
+        {"prompt": "Hi", "model": "kimi-k2-thinking", **fields},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert started.messages.count() == 2
+    started.refresh_from_db()
+    assert "\x00" not in started.system_prompt
+    assert httpx.get(simulator_url.removesuffix("/v1") + "/_sim/requests").json() == []
+
+
 @pytest.mark.parametrize(
     ("prompt", "title"),
     [
