@@ -45,6 +45,7 @@ class ConversationConsumer(StreamForwarding):
         # Per message: how many characters of reasoning and answer this page shows.
         self.shown: dict[int, list[int]] = {}
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._join_sessions()
         await self.accept()
         if await _is_streaming_id(self.conversation_id):
             # A page (re)connecting mid-stream shows Stop; the snapshot catches up its text.
@@ -55,8 +56,12 @@ class ConversationConsumer(StreamForwarding):
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._leave_sessions()
 
     # -- from the browser ---------------------------------------------------
+
+    async def _refuse(self, message: str) -> None:
+        await self._show_errors({"prompt": message})
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         conversation = await self._conversation()
