@@ -68,8 +68,10 @@ def _daphne(get_application, what: str):
     process = DaphneProcess(
         host="127.0.0.1",
         get_application=get_application,
-        websocket_max_message_size=SERVER_MAX_FRAME_BYTES,
-        websocket_max_frame_size=SERVER_MAX_FRAME_BYTES,
+        kwargs={
+            "websocket_max_message_size": SERVER_MAX_FRAME_BYTES,
+            "websocket_max_frame_size": SERVER_MAX_FRAME_BYTES,
+        },
     )
     process.start()
     try:
