@@ -9,6 +9,7 @@ each socket checks its own session again, on that news and before every frame it
 
 from __future__ import annotations
 
+import asyncio
 from importlib import import_module
 
 from asgiref.sync import async_to_sync
@@ -20,6 +21,9 @@ from django.db import transaction
 from django.http import HttpRequest
 
 SESSION_ENDED_EVENT = "session.ended"
+
+# Strong references to the news being sent from inside a running loop.
+_SENDING: set[asyncio.Task[None]] = set()
 
 
 def user_group(user_id: int) -> str:
@@ -53,6 +57,15 @@ def tell_sockets(user_id: int, session_key: str | None = None) -> None:
         if layer is None:
             return
         event = {"type": SESSION_ENDED_EVENT, "session_key": session_key or ""}
-        async_to_sync(layer.group_send)(user_group(user_id), event)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            async_to_sync(layer.group_send)(user_group(user_id), event)
+            return
+        # Saved from code that runs its own loop in this thread (a sync caller under
+        # an event loop): the news goes out as a task of that loop.
+        task = loop.create_task(layer.group_send(user_group(user_id), event))
+        _SENDING.add(task)
+        task.add_done_callback(_SENDING.discard)
 
     transaction.on_commit(send)

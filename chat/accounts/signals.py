@@ -23,11 +23,15 @@ def on_logged_out(
 def on_user_saved(
     sender: object,
     instance: AbstractBaseUser,
+    created: bool = False,
     update_fields: frozenset[str] | None = None,
     **kwargs: Any,
 ) -> None:
-    # Signing in saves last_login only; that ends no session. Any other save may have
-    # changed the password or is_active: each socket checks, which is one query.
+    # A new account has no sockets; signing in saves last_login only, which ends no
+    # session. Any other save may have changed the password or is_active: each socket
+    # checks, which is one query.
+    if created:
+        return
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return
     sessions.tell_sockets(instance.pk)
