@@ -24,8 +24,11 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 migrate: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 
+# Twice the app's frame limit (chat/conversations/frames.py), so a frame over it is answered.
+WS_MAX_BYTES := 8388608
+
 run: migrate
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) playground.asgi:application
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size $(WS_MAX_BYTES) --websocket-max-frame-size $(WS_MAX_BYTES) playground.asgi:application
 
 # Browser tests drive the system Chromium; install Debian's when we can, never skip.
 chromium:

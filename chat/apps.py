@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -7,4 +9,7 @@ class ChatConfig(AppConfig):
 
     def ready(self) -> None:
         # Records each sign-in in its session (a signal receiver, so imported at start).
+        from chat.accounts import signals
         from chat.providers import reauth  # noqa: F401
+
+        signals.connect()

@@ -126,7 +126,17 @@ def _daphne(get_application, what: str):
     """Serve an ASGI application with Daphne in a forked process; yield its port."""
     from daphne.testing import DaphneProcess
 
-    process = DaphneProcess(host="127.0.0.1", get_application=get_application)
+    from chat.conversations.frames import SERVER_MAX_FRAME_BYTES
+
+    # The frame limits `make run` starts Daphne with.
+    process = DaphneProcess(
+        host="127.0.0.1",
+        get_application=get_application,
+        kwargs={
+            "websocket_max_message_size": SERVER_MAX_FRAME_BYTES,
+            "websocket_max_frame_size": SERVER_MAX_FRAME_BYTES,
+        },
+    )
     process.start()
     try:
         if not process.ready.wait(15):

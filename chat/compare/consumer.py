@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
+from django.utils.html import escape
 
 from chat.compare import results, runs
 from chat.conversations import generation
@@ -14,7 +14,7 @@ from chat.models import Comparison, Message
 COMPARE_PAGE = "compare/comparison.html"
 
 
-class ComparisonConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
+class ComparisonConsumer(StreamForwarding):
     """A comparison page's socket: every run's stream, "Stop all" and a column's "Stop"."""
 
     async def connect(self) -> None:
@@ -31,6 +31,7 @@ class ComparisonConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
         self.group = generation.conversation_group(self.conversation_id)
         self.shown: dict[int, list[int]] = {}
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._join_sessions()
         await self.accept()
         await self._render(comparison, None)
         await self._control({"type": "gen.sync"})
@@ -38,6 +39,10 @@ class ComparisonConsumer(StreamForwarding, AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._leave_sessions()
+
+    async def _refuse(self, message: str) -> None:
+        await self.send(text_data=partial("#error-socket", "innerHTML", escape(message)))
 
     async def receive_json(self, content: dict, **kwargs: object) -> None:
         comparison = await self._comparison()

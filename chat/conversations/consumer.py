@@ -51,6 +51,7 @@ class ConversationConsumer(StreamForwarding):
         self.frames = rules.FrameBucket(rate, time.monotonic()) if rate else None
         self.flooding = False
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._join_sessions()
         await self.accept()
         # A page reconnecting after its server died: its answers end interrupted now
         # (this socket is told through the group), not after the heartbeat check.
@@ -64,6 +65,7 @@ class ConversationConsumer(StreamForwarding):
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._leave_sessions()
 
     # -- from the browser ---------------------------------------------------
 
@@ -79,6 +81,9 @@ class ConversationConsumer(StreamForwarding):
             return
         self.flooding = False
         await super().receive(text_data, bytes_data, **kwargs)
+
+    async def _refuse(self, message: str) -> None:
+        await self._show_errors({"prompt": message})
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         conversation = await self._conversation()

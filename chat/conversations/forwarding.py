@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
 from chat.conversations import generation
+from chat.conversations.guarded import GuardedSocket
 
 
 def partial(target: str, swap: str, html: SafeString) -> str:
@@ -19,7 +19,7 @@ def partial(target: str, swap: str, html: SafeString) -> str:
     )
 
 
-class StreamForwarding(AsyncJsonWebsocketConsumer):
+class StreamForwarding(GuardedSocket):
     """A socket that forwards a generation's gen.delta and gen.snapshot events as
     <hx-partial> appends.
 

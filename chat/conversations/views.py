@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import web
 from chat.api import guidance, params
-from chat.conversations import actions, cards, composer, copies, listing, recovery, starting
+from chat.conversations import actions, cards, composer, copies, frames, listing, recovery, starting
 from chat.models import Conversation, Message
 from chat.providers import upstreams
 from chat.web import AuthedRequest
@@ -58,6 +58,7 @@ def conversation_page(request: AuthedRequest, pk: int) -> HttpResponse:
         "advice": guidance.advice(conversation.settings or params.default_settings()),
         "recent": listing.listing(request.user, current=conversation.pk),
         "streaming": conversation.messages.filter(status=Message.Status.STREAMING).exists(),
+        "max_frame_bytes": frames.MAX_FRAME_BYTES,
     }
     return render(request, "conversations/conversation.html", context)
 

@@ -18,6 +18,23 @@
     if (!send.disabled) form().requestSubmit(send);
   });
 
+  // A message over the server's frame limit is refused here, before it is sent: the
+  // limit counts the bytes of the JSON frame, as the server does.
+  document.addEventListener("htmx:ws:before:message:outgoing", (event) => {
+    const composer = form();
+    if (!composer || !composer.contains(event.target)) return;
+    const limit = parseInt(composer.dataset.maxFrameBytes || "0", 10);
+    const message = event.detail.message;
+    const frame = JSON.stringify({ ...message.values, headers: message.headers });
+    const size = new TextEncoder().encode(frame).length;
+    if (!limit || size <= limit) return;
+    event.detail.cancelled = true;
+    const mb = (bytes) => (bytes / (1024 * 1024)).toFixed(1);
+    document.getElementById("error-prompt").textContent =
+      `That message is too big to send: ${mb(size)} MB, at most ${mb(limit)} MB for the prompt, ` +
+      "system prompt and settings together. Shorten the prompt or the system prompt.";
+  });
+
   // Data-only socket messages: {"event": ...}.
   document.addEventListener("htmx:ws:after:message:incoming", async (event) => {
     let data;

@@ -9,7 +9,7 @@ import time
 import pytest
 from channels.testing import WebsocketCommunicator
 
-from chat.conversations import generation
+from chat.conversations import frames, generation
 from chat.models import Message
 from playground.asgi import application
 from tests.sockets import (
@@ -344,3 +344,31 @@ async def test_a_sent_prompt_gets_the_panels_advice_as_the_page_renders_it(
         '<hx-partial hx-target="#advice" hx-swap="innerHTML"><p>Changing both temperature and '
         "top_p is not recommended; adjust one of them.</p><p>1.0 is the recommended temperature"
     ) in advice
+
+
+@pytest.mark.parametrize(
+    ("text", "data"),
+    [('["send"]', None), ('"send"', None), ("send it", None), (None, b"\x00\x01")],
+    ids=["json-list", "json-string", "not-json", "binary"],
+)
+async def test_a_bad_frame_is_answered_and_the_socket_stays_open(
+    alice_cookie, conversation, text, data
+):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_to(text_data=text, bytes_data=data)
+    reply = await ws.receive_from(timeout=FRAME_TIMEOUT)
+    assert 'hx-target="#error-prompt"' in reply
+    assert "Reload the page and try again." in reply
+    # Still open and working: a real prompt is answered.
+    await ws.send_json_to(form("Explain recursion"))
+    await frames_until(ws, is_done)
+    await ws.disconnect()
+
+
+async def test_a_frame_over_the_limit_says_so_and_starts_nothing(alice_cookie, conversation):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("😀" * (frames.MAX_FRAME_BYTES // 4 + 1)))
+    reply = await ws.receive_from(timeout=FRAME_TIMEOUT)
+    assert "That message is too big to send" in reply
+    assert not await Message.objects.filter(conversation=conversation).aexists()
+    await ws.disconnect()
