@@ -35,7 +35,8 @@ SLOW = "Tell me a story [[sim:tps=5]]"
 async def _socket(
     running: Server, cookie: tuple[bytes, bytes], pk: int
 ) -> AsyncIterator[websockets.ClientConnection]:
-    headers = {"Origin": "http://127.0.0.1", "Cookie": cookie[1].decode()}
+    # The page's own origin: the server accepts sockets only from its own pages.
+    headers = {"Origin": f"http://127.0.0.1:{running.port}", "Cookie": cookie[1].decode()}
     url = f"ws://127.0.0.1:{running.port}/ws/c/{pk}/"
     async with websockets.connect(url, additional_headers=headers) as ws:
         yield ws

@@ -71,7 +71,7 @@ def test_a_new_conversation_starts_from_the_last_settings(alice_client, started)
 
 def test_signing_in_lands_on_a_conversation_ready_for_a_prompt(client, alice):
     response = client.post(
-        reverse("login"), {"username": "alice", "password": "pw-alice-123"}, follow=True
+        reverse("login"), {"username": alice.username, "password": "pw-alice-123"}, follow=True
     )
     conversation = Conversation.objects.get(owner=alice)
     assert response.redirect_chain[-1][0] == f"/c/{conversation.pk}/"
