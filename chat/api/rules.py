@@ -19,7 +19,8 @@ import json
 import math
 from collections.abc import Callable, Mapping
 
-from chat.api.params import PARAMS, ROLES, Param, range_error, stop_list_error, validate_tools
+from chat.api.params import PARAMS, ROLES, Param, range_error, stop_list_error
+from chat.api.tools import validate_tools
 
 
 def validate_body(body: Mapping[str, object]) -> dict[str, str]:

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from chat.api.params import (
     DEFAULT_MODELS,
-    MAX_TOOLS,
     PARAMS,
     THINKING_MODELS,
     build_body,
@@ -18,9 +17,9 @@ from chat.api.params import (
     default_settings,
     form_values,
     parse_form,
-    validate_tools,
 )
 from chat.api.rules import validate_body
+from chat.api.tools import MAX_TOOLS, validate_tools
 from tests.api.samples import ASCII_32, MULTIBYTE_33, USER_HELLO, tool, tools
 
 # --- the definitions ------------------------------------------------------------------

@@ -7,8 +7,9 @@ import doctest
 import pytest
 
 import chat.api.rules
-from chat.api.params import MAX_TOOLS, parse_form
+from chat.api.params import parse_form
 from chat.api.rules import validate_body, validate_messages
+from chat.api.tools import MAX_TOOLS
 from tests.api.samples import ASCII_32, MULTIBYTE_33, USER_HELLO, request_body, tools
 
 
