@@ -46,14 +46,28 @@ async def http_application(scope: dict[str, Any], receive: Receive, send: Send) 
     return await django_application(scope, receive, send)
 
 
+def watching(app: Any) -> Any:
+    """A process that only ever receives websockets (a tab reconnecting to a restarted
+    server) must watch for dead generations too, not only one that serves HTTP."""
+
+    async def application(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if recovery.served_by_daphne():  # in-process socket tests have no server to watch
+            recovery.ensure_started()
+        return await app(scope, receive, send)
+
+    return application
+
+
 application = ProtocolTypeRouter(
     {
         "http": http_application,
-        "websocket": SiteOriginValidator(
-            # channels' stubs type routes as their own URL-pattern subclass (one whose
-            # callback is an ASGI app), which django.urls.path() is not typed to return.
-            AuthMiddlewareStack(
-                URLRouter(cast("list[_ExtendedURLPattern | URLRouter]", websocket_urlpatterns))
+        "websocket": watching(
+            SiteOriginValidator(
+                # channels' stubs type routes as their own URL-pattern subclass (one whose
+                # callback is an ASGI app), which django.urls.path() is not typed to return.
+                AuthMiddlewareStack(
+                    URLRouter(cast("list[_ExtendedURLPattern | URLRouter]", websocket_urlpatterns))
+                )
             )
         ),
     }

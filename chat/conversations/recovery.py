@@ -100,15 +100,20 @@ def ensure_started() -> None:
     _on_reactor_shutdown(shutdown)
 
 
-def _on_reactor_shutdown(callback: Callable[[], Awaitable[None]]) -> None:
-    # Only when Twisted's reactor (Daphne's) is already the one running this loop:
-    # importing it otherwise would install a reactor of its own.
+def served_by_daphne() -> bool:
+    """Whether Twisted's reactor (Daphne's) is running this loop; not in-process tests."""
+    # Importing the reactor when it is not there would install a reactor of its own.
     if "twisted.internet.reactor" not in sys.modules:
+        return False
+    from twisted.internet import reactor
+
+    return bool(getattr(reactor, "running", False))
+
+
+def _on_reactor_shutdown(callback: Callable[[], Awaitable[None]]) -> None:
+    if not served_by_daphne():
         return
     from twisted.internet import defer, reactor
-
-    if not getattr(reactor, "running", False):
-        return
 
     def before_shutdown() -> defer.Deferred:
         return defer.Deferred.fromFuture(asyncio.ensure_future(callback()))
