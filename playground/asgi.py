@@ -25,7 +25,7 @@ from playground.origins import SiteOriginValidator  # noqa: E402
 if TYPE_CHECKING:
     from channels.routing import _ExtendedURLPattern
 
-SIMULATOR_PREFIX = "/sim"
+SIMULATOR_PREFIX = access.PREFIX
 
 simulator_application = simulator.make_app(
     prefix=SIMULATOR_PREFIX,

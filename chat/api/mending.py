@@ -30,6 +30,20 @@ REPLACEMENT = "\ufffd"
 _HIGH_SURROGATES = ("\ud800", "\udbff")
 
 
+def is_text(value: str) -> bool:
+    """Whether `value` can be stored and sent upstream as it is: JSON (a form, a socket
+    frame) can carry lone surrogates, which UTF-8 cannot encode.
+
+    >>> is_text("fine 😀"), is_text("lone \\udc00")
+    (True, False)
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def storable(text: str) -> str:
     """The text with surrogate pairs combined, lone surrogates as U+FFFD, NUL dropped."""
     if "\x00" in text:

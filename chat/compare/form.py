@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from chat.api import params
+from chat.api import mending, params
 from chat.compare import grid
 
 MAX_MESSAGES = 50
@@ -219,7 +219,7 @@ def _read_column(data: Mapping[str, object], index: int) -> Column:
 
 def _prompt_errors(builder: Builder) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if not _is_text(builder.system_prompt):
+    if not mending.is_text(builder.system_prompt):
         errors["system_prompt"] = "The system prompt has characters that are not valid text."
     elif len(builder.system_prompt) > MAX_SYSTEM_PROMPT_CHARS:
         errors["system_prompt"] = (
@@ -235,7 +235,7 @@ def _prompt_errors(builder: Builder) -> dict[str, str]:
             errors[key] = f"Message {number}: the role must be user or assistant."
         elif not message["content"].strip():
             errors[key] = f"Message {number} is empty: write it or remove it."
-        elif not _is_text(message["content"]):
+        elif not mending.is_text(message["content"]):
             errors[key] = f"Message {number} has characters that are not valid text."
         elif len(message["content"]) > MAX_MESSAGE_CHARS:
             errors[key] = (
@@ -265,11 +265,3 @@ def _int_or_none(value: object) -> int | None:
         return int(_text(value).strip())
     except ValueError:
         return None
-
-
-def _is_text(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

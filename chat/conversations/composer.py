@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chat.api import params
+from chat.api import mending, params
 
 MAX_PROMPT_CHARS = 200_000
 MAX_SYSTEM_PROMPT_CHARS = 100_000
@@ -38,7 +38,7 @@ def read_submission(data: Mapping[str, object]) -> Submission:
     system_prompt = str(values.get("system_prompt") or "")
     if not prompt.strip():
         errors["prompt"] = "Write a message first."
-    elif not _is_text(prompt):
+    elif not mending.is_text(prompt):
         errors["prompt"] = "The message has characters that are not valid text."
     elif "\x00" in prompt:
         errors["prompt"] = NUL_REFUSED.format(what="The message")
@@ -46,7 +46,7 @@ def read_submission(data: Mapping[str, object]) -> Submission:
         errors["prompt"] = (
             f"The message is too long ({len(prompt):,} characters; at most {MAX_PROMPT_CHARS:,})."
         )
-    if not _is_text(system_prompt):
+    if not mending.is_text(system_prompt):
         errors["system_prompt"] = "The system prompt has characters that are not valid text."
     elif "\x00" in system_prompt:
         errors["system_prompt"] = NUL_REFUSED.format(what="The system prompt")
@@ -68,12 +68,3 @@ def _single(value: object) -> object:
     if isinstance(value, list):
         return value[-1] if value else ""
     return value
-
-
-def _is_text(value: str) -> bool:
-    # JSON can carry lone surrogates; they cannot be stored or sent upstream.
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

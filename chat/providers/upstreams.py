@@ -23,7 +23,7 @@ from chat.simulator import access
 log = logging.getLogger(__name__)
 
 SIMULATOR_NAME = "Built-in simulator"
-SIMULATOR_PATH = "/sim/v1"
+SIMULATOR_PATH = access.PREFIX + "/v1"
 # The panel's Provider select: "" is the server's default, SIMULATOR_CHOICE the
 # built-in simulator, and a number one of the person's own providers (by id).
 DEFAULT_CHOICE = ""

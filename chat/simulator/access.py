@@ -24,6 +24,9 @@ from dataclasses import dataclass
 
 from chat.simulator.asgi import Scope, headers_of
 
+# Where the app mounts the simulator (playground/asgi.py), and so where the app's
+# own provider for it points (chat/providers/upstreams.py).
+PREFIX = "/sim"
 # Per process: the app talks to the simulator of the process it runs in.
 APP_KEY = secrets.token_urlsafe(32)
 PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
