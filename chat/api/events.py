@@ -37,6 +37,15 @@ class ContentDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusalDelta:
+    """A piece of a refusal (`refusal`, OpenAI's field for a declined request, sent while
+    `content` stays null) for choice `index`: shown apart from the answer, marked as one."""
+
+    index: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ToolCallDelta:
     """A fragment of tool call `call_index` of choice `index`; `arguments` is raw JSON text
     as received, to be concatenated (see `ToolCallAssembler`)."""
@@ -81,7 +90,14 @@ class Retrying:
 
 
 Event: TypeAlias = (
-    ReasoningDelta | ContentDelta | ToolCallDelta | Finish | Usage | Retrying | UpstreamError
+    ReasoningDelta
+    | ContentDelta
+    | RefusalDelta
+    | ToolCallDelta
+    | Finish
+    | Usage
+    | Retrying
+    | UpstreamError
 )
 
 
@@ -103,7 +119,7 @@ def events_from_sse(event: SSEEvent) -> list[Event]:
     []
 
     Per choice: reasoning (`reasoning_content`, or `reasoning` as some gateways name
-    it), content, tool-call fragments, choice-level usage, then Finish. Top-level usage
+    it), content, refusal, tool-call fragments, choice-level usage, then Finish. Top-level usage
     comes last with index None. An `{"error": ...}` object or an `event: error` gives
     UpstreamError(kind="stream"); data that is not JSON, or JSON that is not a chunk,
     gives UpstreamError(kind="malformed").
@@ -177,6 +193,9 @@ def _choice_events(choice: dict[str, Any], position: int, delta: object) -> list
     content = delta.get("content")
     if isinstance(content, str) and content:
         events.append(ContentDelta(index, content))
+    refusal = delta.get("refusal")
+    if isinstance(refusal, str) and refusal:
+        events.append(RefusalDelta(index, refusal))
     for call_position, call in enumerate(delta.get("tool_calls") or []):
         if isinstance(call, dict):
             events.append(_tool_call_delta(index, call_position, call))

@@ -12,6 +12,7 @@ from chat.api.events import (
     ContentDelta,
     Finish,
     ReasoningDelta,
+    RefusalDelta,
     ToolCallAssembler,
     ToolCallDelta,
     Usage,
@@ -49,6 +50,11 @@ def _sse(payload: object) -> SSEEvent:
         pytest.param(chunk(reasoning="Hmm"), [ReasoningDelta(0, "Hmm")], id="reasoning"),
         pytest.param(chunk(role="assistant", content=""), [], id="empty first delta"),
         pytest.param(chunk(content="Hi"), [ContentDelta(0, "Hi")], id="content"),
+        pytest.param(
+            chunk(refusal="I can't help with that."),
+            [RefusalDelta(0, "I can't help with that.")],
+            id="refusal while content stays null",
+        ),
         pytest.param(
             {
                 "choices": [
@@ -176,6 +182,40 @@ def test_a_whole_completion_gives_the_same_events() -> None:
         Finish(0, "stop"),
         Usage(8, 292, 300, 8, None),
     ]
+
+
+def test_a_whole_completion_with_a_refusal_gives_it_as_a_refusal() -> None:
+    body = {
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": None, "refusal": "No."},
+            }
+        ]
+    }
+    assert events_from_completion(body) == [RefusalDelta(0, "No."), Finish(0, "stop")]
+
+
+def test_an_error_after_a_finish_chunk_still_arrives_as_an_error() -> None:
+    # Some gateways send finish_reason, then an error chunk at HTTP 200, then [DONE].
+    finish = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    error = {"error": {"message": "quota exceeded mid-answer", "type": "server_error"}}
+    events = [*events_from_sse(_sse(finish)), *events_from_sse(_sse(error))]
+    assert events == [
+        Finish(0, "stop"),
+        UpstreamError("stream", "quota exceeded mid-answer", type="server_error"),
+    ]
+
+
+def test_choices_beyond_those_asked_for_are_kept_with_their_index() -> None:
+    payload = {
+        "choices": [
+            {"index": 0, "delta": {"content": "a"}},
+            {"index": 3, "delta": {"content": "d"}},
+        ]
+    }
+    assert events_from_sse(_sse(payload)) == [ContentDelta(0, "a"), ContentDelta(3, "d")]
 
 
 def test_a_whole_completion_with_tool_calls() -> None:
