@@ -93,9 +93,13 @@ TEMPLATES = [
 ]
 
 # Databases: SQLite file by default, anything dj-database-url reads otherwise.
+# Connections are kept (CONN_MAX_AGE seconds) and checked before reuse, so a save while
+# streaming is one round trip, not a new connection each time.
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=0
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -119,7 +123,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "asgi")},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env_str("CHANNELS_PREFIX", "asgi"),
+                # One relay channel per process carries every stream it shows from other
+                # processes (chat/conversations/hub.py): room for bursts of many.
+                "capacity": 5000,
+            },
         }
     }
 else:
@@ -220,6 +230,9 @@ PLAYGROUND_FIRST_BYTE_TIMEOUT = env_float("PLAYGROUND_FIRST_BYTE_TIMEOUT", 120.0
 PLAYGROUND_CHUNK_TIMEOUT = env_float("PLAYGROUND_CHUNK_TIMEOUT", 60.0)
 # Retries of a request that failed before any answer arrived (429, 5xx, no connection):
 # how many attempts in all, and the longest wait between two (Retry-After is capped to it).
+# Requests open upstream at once per server process; past them a generation waits, shown
+# as queued. Each is one socket and a few KB; the upstream's own limits usually come first.
+PLAYGROUND_UPSTREAM_CONNECTIONS = env_int("PLAYGROUND_UPSTREAM_CONNECTIONS", 1000, minimum=1)
 PLAYGROUND_UPSTREAM_ATTEMPTS = env_int("PLAYGROUND_UPSTREAM_ATTEMPTS", 3, minimum=1)
 PLAYGROUND_RETRY_MAX_SECONDS = env_float("PLAYGROUND_RETRY_MAX_SECONDS", 30.0)
 # A running generation writes its messages at least every HEARTBEAT seconds; every

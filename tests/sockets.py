@@ -85,6 +85,23 @@ async def frames_until(communicator, predicate) -> list[str]:
             return frames
 
 
+def deltas(frame: str) -> dict[str, str]:
+    """A delta frame's texts by pane ({"r17": reasoning, "a17": answer}), or {} for any
+    other frame (HTML, or a data-only event)."""
+    if not frame.startswith(('{"a', '{"r')):
+        return {}
+    return json.loads(frame)
+
+
+def is_delta(frame: str) -> bool:
+    return bool(deltas(frame))
+
+
+def appended(frames: list[str], pane: str) -> str:
+    """What the delta frames appended to one pane ("a17": message 17's answer)."""
+    return "".join(deltas(frame).get(pane, "") for frame in frames)
+
+
 def is_done(frame: str) -> bool:
     return frame.startswith("{") and json.loads(frame) == {"event": "streaming", "active": False}
 

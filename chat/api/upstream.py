@@ -70,7 +70,19 @@ class Timeouts:
 
 
 DEFAULT_TIMEOUTS = Timeouts()
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
+# Connections a client opens when its caller names no number (one-off clients: a models
+# list, a provider check); the streaming clients are sized by the server's setting.
+CONNECTIONS = 100
+
+
+def limits(connections: int = CONNECTIONS) -> httpx.Limits:
+    """Up to `connections` at once, a fifth of them kept open between requests."""
+    return httpx.Limits(
+        max_connections=connections,
+        max_keepalive_connections=max(20, connections // 5),
+        keepalive_expiry=30,
+    )
+
 
 # Failures worth a second try: the upstream is busy or briefly broken, or unreachable.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -106,15 +118,17 @@ def is_retryable(error: UpstreamError) -> bool:
     return error.kind in RETRY_KINDS
 
 
-def make_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The one shared client. Redirects are not followed: a POST silently turned into a
-    GET elsewhere hides a wrong base URL. No default timeout: each request sets its own.
+def make_client(
+    transport: httpx.AsyncBaseTransport | None = None, connections: int = CONNECTIONS
+) -> httpx.AsyncClient:
+    """A client for the upstream. Redirects are not followed: a POST silently turned into
+    a GET elsewhere hides a wrong base URL. No default timeout: each request sets its own.
     `transport` replaces httpx's own (people's providers connect through one that pins
-    the checked address: chat.providers.pinning); it is built with LIMITS."""
+    the checked address: chat.providers.pinning); it is built with the same limits."""
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=None,  # noqa: S113 - every request passes its own Timeouts
-        limits=LIMITS,
+        limits=limits(connections),
         transport=transport,
         headers={"User-Agent": "reasoning-playground"},
     )

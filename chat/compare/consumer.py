@@ -7,7 +7,6 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 
 from chat.compare import results, runs
-from chat.conversations import generation
 from chat.conversations.forwarding import StreamForwarding, partial
 from chat.models import Comparison, Message
 
@@ -28,17 +27,17 @@ class ComparisonConsumer(StreamForwarding):
             return
         # The runs are generations of the comparison's hidden conversation.
         self.conversation_id = comparison.conversation_id
-        self.group = generation.conversation_group(self.conversation_id)
         self.shown: dict[int, list[int]] = {}
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self._join_sessions()
         await self.accept()
-        await self._render(comparison, None)
+        await self._watch()
+
+    async def page_join(self, event: dict) -> None:
+        await self._render(await self._comparison(), None)
         await self._control({"type": "gen.sync"})
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._unwatch()
         await self._leave_sessions()
 
     async def _refuse(self, message: str) -> None:

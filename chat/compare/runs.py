@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from chat.api import params
 from chat.compare import form
-from chat.conversations import actions, copies, generation
+from chat.conversations import actions, copies, generation, hub, owner
 from chat.conversations.generation import Choice, Generation
 from chat.models import (
     Comparison,
@@ -309,7 +309,7 @@ async def _start_if_queued(conversation_id: int, request: _Request) -> Generatio
     provider = request.provider
     claimed = await Message.objects.filter(
         pk__in=list(request.choices.values()), status=Message.Status.QUEUED
-    ).aupdate(status=Message.Status.STREAMING, sent_at=now, updated_at=now)
+    ).aupdate(status=Message.Status.STREAMING, sent_at=now, updated_at=now, owner=owner.owner())
     if not claimed:
         return None  # stopped while it waited
     reason = await upstreams.refusal(provider)
@@ -318,10 +318,7 @@ async def _start_if_queued(conversation_id: int, request: _Request) -> Generatio
         await Message.objects.filter(pk__in=ids).aupdate(
             status=Message.Status.ERROR, error=reason, finished_at=now, updated_at=now
         )
-        await _layer().group_send(
-            generation.conversation_group(conversation_id),
-            {"type": "gen.done", "message_ids": ids},
-        )
+        await hub.HUB.publish(conversation_id, {"type": "gen.done", "message_ids": ids})
         return None
     run = Generation(
         conversation_id,
@@ -331,10 +328,10 @@ async def _start_if_queued(conversation_id: int, request: _Request) -> Generatio
         provider.credential,
         generation.timeouts(),
         guarded=upstreams.is_guarded(provider),
+        owned=True,
     )
-    await _layer().group_send(
-        generation.conversation_group(conversation_id),
-        {"type": "gen.started", "message_ids": run.message_ids()},
+    await hub.HUB.publish(
+        conversation_id, {"type": "gen.started", "message_ids": run.message_ids()}
     )
     return run
 
@@ -372,9 +369,8 @@ async def stop(comparison: Comparison, column: int | None = None) -> None:
         {"type": "gen.stop", "message_ids": ids},
     )
     if stopped:
-        await layer.group_send(
-            generation.conversation_group(comparison.conversation_id),
-            {"type": "gen.done", "message_ids": stopped},
+        await hub.HUB.publish(
+            comparison.conversation_id, {"type": "gen.done", "message_ids": stopped}
         )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from django.utils import timezone
 
 from chat.api import params
-from chat.conversations import generation
+from chat.conversations import generation, hub, owner
 from chat.conversations.generation import Choice, Generation
 from chat.conversations.tree import Tree, api_messages
 from chat.limits import starts
@@ -138,8 +138,9 @@ async def continue_answer(
     answer.error = ""
     answer.finish_reason = ""
     answer.finished_at = None
+    answer.owner = owner.owner()
     await answer.asave(
-        update_fields=["status", "error", "finish_reason", "finished_at", "updated_at"]
+        update_fields=["status", "error", "finish_reason", "finished_at", "owner", "updated_at"]
     )
     choice = Choice(
         answer.pk,
@@ -158,9 +159,7 @@ async def switch(conversation: Conversation, message: Message) -> None:
     tree = await load_tree(conversation)
     conversation.current_leaf = tree.newest_leaf(message.pk)
     await conversation.asave(update_fields=["current_leaf", "updated_at"])
-    await generation.channel_layer().group_send(
-        generation.conversation_group(conversation.pk), {"type": "gen.path"}
-    )
+    await hub.HUB.publish(conversation.pk, {"type": "gen.path"})
 
 
 async def _answer(
@@ -182,6 +181,7 @@ async def _answer(
             status=Message.Status.STREAMING,
             upstream=provider.name,
             sent_at=now,
+            owner=owner.owner(),
         )
         choices[index] = Choice(message.pk)
         if index == 0:
@@ -206,10 +206,10 @@ async def _start(
         provider.credential,
         generation.timeouts(),
         guarded=upstreams.is_guarded(provider),
+        owned=True,
     )
-    await generation.channel_layer().group_send(
-        generation.conversation_group(conversation.pk),
-        {"type": "gen.started", "message_ids": [*announce, *run.message_ids()]},
+    await hub.HUB.publish(
+        conversation.pk, {"type": "gen.started", "message_ids": [*announce, *run.message_ids()]}
     )
     # A person's provider is checked now, not only when saved: its name may resolve
     # elsewhere today. A refused request never connects; its answers say why.
@@ -226,7 +226,6 @@ async def _refuse(run: Generation, reason: str) -> None:
     await Message.objects.filter(pk__in=run.message_ids()).aupdate(
         status=Message.Status.ERROR, error=reason, finished_at=now, updated_at=now
     )
-    await generation.channel_layer().group_send(
-        generation.conversation_group(run.conversation_id),
-        {"type": "gen.done", "message_ids": run.message_ids()},
+    await hub.HUB.publish(
+        run.conversation_id, {"type": "gen.done", "message_ids": run.message_ids()}
     )

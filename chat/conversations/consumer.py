@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
+from urllib.parse import parse_qs
 
 from channels.auth import UserLazyObject
 from channels.db import database_sync_to_async
@@ -15,7 +16,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
 from chat.api import guidance, params
-from chat.conversations import actions, cards, composer, generation, recovery
+from chat.conversations import actions, cards, composer, recovery, tree
 from chat.conversations.composer import Submission
 from chat.conversations.forwarding import StreamForwarding, partial
 from chat.limits import rules
@@ -44,27 +45,47 @@ class ConversationConsumer(StreamForwarding):
         if await self._conversation() is None:
             await self.close()
             return
-        self.group = generation.conversation_group(self.conversation_id)
         # Per message: how many characters of reasoning and answer this page shows.
         self.shown: dict[int, list[int]] = {}
+        # The signatures of the turns the page shows (chat.conversations.tree.Step), when
+        # known: then a change sends only the turns that changed.
+        self.turns: list[str] | None = None
         rate = settings.PLAYGROUND_SOCKET_MESSAGES_PER_SECOND
         self.frames = rules.FrameBucket(rate, time.monotonic()) if rate else None
         self.flooding = False
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self._join_sessions()
         await self.accept()
+        await self._watch()
+
+    async def page_join(self, event: dict[str, Any]) -> None:
         # A page reconnecting after its server died: its answers end interrupted now
-        # (this socket is told through the group), not after the heartbeat check.
+        # (this socket is told through the hub), not after the heartbeat check.
         await recovery.sweep(self.conversation_id)
-        if await _is_streaming_id(self.conversation_id):
+        streaming = await _is_streaming_id(self.conversation_id)
+        conversation = await self._conversation()
+        version = self._version()  # the page's render, or none from another client
+        if conversation is None:
+            return
+        if version and await _page_version(conversation) == version:
+            # The page shows the path as it is now (Send/Stop included).
+            self.turns = await _signatures(conversation)
+        elif version:
+            # Changed since the page was rendered (an answer ended while it was away):
+            # its path again, as it is now, with Send/Stop.
+            await self._render_path(streaming=streaming)
+        elif streaming:
             # A page (re)connecting mid-stream shows Stop; the snapshot catches up its text.
             await self.send(text_data=_composer_actions(streaming=True))
         # Running generations answer with a snapshot, so a (re)connected page catches up.
         await self._control({"type": "gen.sync"})
 
+    def _version(self) -> str:
+        """The page version its socket's URL carries (?v=, from the page's render)."""
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        return (query.get("v") or [""])[0]
+
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self._unwatch()
         await self._leave_sessions()
 
     # -- from the browser ---------------------------------------------------
@@ -258,7 +279,7 @@ class ConversationConsumer(StreamForwarding):
         if errors:
             await self.send_json({"event": "invalid", "fields": sorted(errors)})
 
-    # -- from the generation (through the channel layer) --------------------
+    # -- from the generation (through this process's hub) --------------------
 
     # A generation's start and end re-render the path and the composer's Send/Stop; the
     # data event after them says the same for scripts and tests that wait for the end.
@@ -274,19 +295,23 @@ class ConversationConsumer(StreamForwarding):
         for pk in event["message_ids"]:
             self.shown.pop(pk, None)
         still_streaming = await _is_streaming_id(self.conversation_id)
-        await self._render_path(streaming=still_streaming)
+        await self._render_path(streaming=still_streaming, ended=event["message_ids"])
         await self.send_json({"event": "streaming", "active": still_streaming})
 
-    async def _render_path(self, *, streaming: bool) -> None:
-        """The visible path, re-rendered (a new branch or batch can change any of it),
-        and Send/Stop as `streaming` says."""
+    async def _render_path(self, *, streaming: bool, ended: list[int] | None = None) -> None:
+        """The visible path brought up to date, and Send/Stop as `streaming` says. Only
+        what changed is sent: the turns from where the path changed (a new prompt, a
+        new batch, another branch) and the turns holding answers that `ended`; the whole
+        path when the socket does not know what the page shows."""
         conversation = await self._conversation()
         if conversation is None:
             return
-        html, title, shown = await _render_messages(conversation)
+        html, title, self.turns, shown = await _render_changes(
+            conversation, self.turns, set(ended or ())
+        )
         self.shown.update(shown)
         await self.send(
-            text_data=partial("#messages", "innerHTML", html)
+            text_data=html
             + partial("#title-input", "outerHTML", title)
             + _composer_actions(streaming=streaming)
             # htmx sets the document's title from a <title> in what it swaps.
@@ -301,6 +326,9 @@ class ConversationConsumer(StreamForwarding):
             .filter(pk=self.conversation_id)
             .afirst()
         )
+
+
+_page_version = database_sync_to_async(Conversation.page_version)
 
 
 async def _is_streaming_id(conversation_id: int) -> bool:
@@ -318,20 +346,51 @@ def _composer_actions(*, streaming: bool) -> str:
 
 
 @database_sync_to_async
-def _render_messages(
-    conversation: Conversation,
-) -> tuple[SafeString, SafeString, dict[int, list[int]]]:
+def _render_changes(
+    conversation: Conversation, shown_turns: list[str] | None, ended: set[int]
+) -> tuple[str, SafeString, list[str], dict[int, list[int]]]:
+    """The partials that bring a page showing `shown_turns` (turn signatures; None:
+    unknown) to the conversation's path now, re-rendering the turns of `ended` answers;
+    the path's signatures now; and the streaming text each rendered card shows."""
     steps = conversation.steps()
-    html = render_to_string(f"{PAGE}#messages", {"turns": cards.turns(steps)})
+    now = [step.signature for step in steps]
+    turns = cards.turns(steps)
     title = render_to_string(f"{PAGE}#title-input", {"conversation": conversation})
-    # Streaming text shown so far, so later deltas are appended from the right place.
-    shown = {
+    if shown_turns is None:
+        html = partial(
+            "#messages", "innerHTML", render_to_string(f"{PAGE}#messages", {"turns": turns})
+        )
+        return html, title, now, _streaming_text(steps)
+    same = tree.changed_from(shown_turns, now)
+    parts = [
+        partial(f"#turn-{signature.partition('|')[0]}", "delete", SafeString(""))
+        for signature in shown_turns[same:]
+    ]
+    rendered = []
+    for index, turn in enumerate(turns):
+        if index >= same or ended & {m.pk for m in turn.choices}:
+            rendered.append(steps[index])
+            html = render_to_string(f"{PAGE}#turn", {"turn": turn})
+            if index >= same:
+                parts.append(partial("#turns", "beforeend", html))
+            else:
+                parts.append(partial(f"#turn-{turn.step.key}", "outerHTML", html))
+    return "".join(parts), title, now, _streaming_text(rendered)
+
+
+def _streaming_text(steps: list) -> dict[int, list[int]]:
+    """Streaming text rendered so far, so later deltas are appended from the right place."""
+    return {
         m.pk: [len(m.reasoning), len(m.content)]
         for step in steps
         for m in step.choices
         if m.status == Message.Status.STREAMING
     }
-    return html, title, shown
+
+
+@database_sync_to_async
+def _signatures(conversation: Conversation) -> list[str]:
+    return [step.signature for step in conversation.steps()]
 
 
 async def _message_or_none(pk: int | None) -> Message | None:

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
-from chat.conversations import generation
+from chat.conversations import hub, owner
 from chat.conversations.guarded import GuardedSocket
 
 
@@ -20,8 +20,8 @@ def partial(target: str, swap: str, html: SafeString) -> str:
 
 
 class StreamForwarding(GuardedSocket):
-    """A socket that forwards a generation's gen.delta and gen.snapshot events as
-    <hx-partial> appends.
+    """A socket that shows a conversation's generations: their events come from this
+    process's hub (chat/conversations/hub.py) into the socket's inbox, handled in order.
 
     The consumer sets `conversation_id` (whose generations it watches) and `shown`:
     per streaming message on the page, how many characters of reasoning and answer it
@@ -31,31 +31,66 @@ class StreamForwarding(GuardedSocket):
 
     conversation_id: int
     shown: dict[int, list[int]]
+    inbox: hub.Inbox | None = None
+
+    async def _watch(self) -> None:
+        """Start receiving the conversation's events (once accepted: they are sent).
+        The first event handled is the consumer's own `page_join` (what a page that
+        connects is sent), so nothing a generation sends can overtake it."""
+        self.inbox = hub.Inbox(self.conversation_id, self._on_event)
+        self.inbox.put({"type": "page.join"})
+        await hub.HUB.watch(self.inbox)
+
+    async def page_join(self, event: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def _unwatch(self) -> None:
+        if self.inbox is not None:
+            await hub.HUB.unwatch(self.inbox)
+            self.inbox = None
+
+    async def _on_event(self, event: dict[str, Any]) -> None:
+        handler = getattr(self, event["type"].replace(".", "_"), None)
+        if handler is not None:
+            await handler(event)
 
     async def gen_delta(self, event: dict[str, Any]) -> None:
-        parts: list[str] = []
-        for part in event["parts"]:
+        parts = event["parts"]
+        if all(self._in_step(part) for part in parts):
+            # The usual case: one frame, built once, for every socket of the process.
+            for part in parts:
+                self._advance(part["id"], len(part["reasoning"]), len(part["content"]))
+            await self.send(text_data=hub.delta_frame(event))
+            return
+        texts = []
+        for part in parts:
             shown = self.shown.get(part["id"])
             if shown is None:
                 continue  # this page has not had its snapshot yet; it will
-            for slot, field, target in (
-                (0, "reasoning", "reasoning-text"),
-                (1, "content", "answer-text"),
-            ):
-                text, offset = part[field], part[f"{field}_offset"]
-                if offset > shown[slot]:
-                    # A gap (a batch missed): ask for a snapshot rather than show holes.
-                    await self._control({"type": "gen.sync", "message_ids": [part["id"]]})
-                    break
-                new = text[shown[slot] - offset :]
-                if new:
-                    parts.append(partial(f"#{target}-{part['id']}", "beforeend", escape(new)))
-                    shown[slot] += len(new)
-        if parts:
-            await self.send(text_data="".join(parts))
+            if part["reasoning_offset"] > shown[0] or part["content_offset"] > shown[1]:
+                # A gap (a batch missed): ask for a snapshot rather than show holes.
+                await self._control({"type": "gen.sync", "message_ids": [part["id"]]})
+                continue
+            reasoning = part["reasoning"][shown[0] - part["reasoning_offset"] :]
+            content = part["content"][shown[1] - part["content_offset"] :]
+            self._advance(part["id"], len(reasoning), len(content))
+            texts.append((part["id"], reasoning, content))
+        frame = hub.frame_of(texts)
+        if frame:
+            await self.send(text_data=frame)
+
+    def _in_step(self, part: dict[str, Any]) -> bool:
+        shown = self.shown.get(part["id"])
+        return shown is not None and shown == [part["reasoning_offset"], part["content_offset"]]
+
+    def _advance(self, pk: int, reasoning: int, content: int) -> None:
+        shown = self.shown[pk]
+        shown[0] += reasoning
+        shown[1] += content
 
     async def gen_snapshot(self, event: dict[str, Any]) -> None:
         parts: list[str] = []
+        status = escape(event.get("status") or "")
         for part in event["parts"]:
             self.shown[part["id"]] = [len(part["reasoning"]), len(part["content"])]
             parts.append(
@@ -64,6 +99,7 @@ class StreamForwarding(GuardedSocket):
             parts.append(
                 partial(f"#answer-text-{part['id']}", "innerHTML", escape(part["content"]))
             )
+            parts.append(partial(f"#gen-status-{part['id']}", "innerHTML", status))
         await self.send(text_data="".join(parts))
 
     async def gen_status(self, event: dict[str, Any]) -> None:
@@ -73,4 +109,8 @@ class StreamForwarding(GuardedSocket):
         await self.send(text_data="".join(parts))
 
     async def _control(self, event: dict[str, Any]) -> None:
-        await self.channel_layer.group_send(generation.control_group(self.conversation_id), event)
+        """To the conversation's generations, wherever they run; saying which process
+        asks, so a generation elsewhere knows this one watches."""
+        await self.channel_layer.group_send(
+            hub.control_group(self.conversation_id), {**event, "origin": owner.owner()}
+        )

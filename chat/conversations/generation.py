@@ -24,15 +24,15 @@ from datetime import UTC, datetime
 
 import httpx
 from asgiref.sync import sync_to_async
-from channels.layers import BaseChannelLayer, get_channel_layer
+from channels.layers import BaseChannelLayer
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import reset_queries
 from django.db.models import F
 from django.utils import timezone
 
 from chat.api import events, failures, mending, upstream
-from chat.conversations import owner
+from chat.conversations import hub, owner
+from chat.conversations.hub import channel_layer, control_group
 from chat.models import Message
 from chat.providers import upstreams
 
@@ -57,22 +57,10 @@ _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient
 _GUARDED_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
 )
-
-
-def conversation_group(conversation_id: int) -> str:
-    return f"conversation-{conversation_id}"
-
-
-def control_group(conversation_id: int) -> str:
-    return f"conversation-{conversation_id}-control"
-
-
-def channel_layer() -> BaseChannelLayer:
-    """The channel layer every generation and page shares (settings always name one)."""
-    layer = get_channel_layer()
-    if layer is None:
-        raise ImproperlyConfigured("CHANNEL_LAYERS names no default layer.")
-    return layer
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+QUEUED = "Queued: waiting for a free connection to the model…"
 
 
 def shared_client(guarded: bool = False) -> httpx.AsyncClient:
@@ -82,10 +70,23 @@ def shared_client(guarded: bool = False) -> httpx.AsyncClient:
     clients = _CLIENTS if not guarded else _GUARDED_CLIENTS
     client = clients.get(loop)
     if client is None or client.is_closed:
+        connections = settings.PLAYGROUND_UPSTREAM_CONNECTIONS
         client = clients[loop] = (
-            upstreams.make_guarded_client() if guarded else upstream.make_client()
+            upstreams.make_guarded_client(connections)
+            if guarded
+            else upstream.make_client(connections=connections)
         )
     return client
+
+
+def upstream_slots() -> asyncio.Semaphore:
+    """The requests this process may have open upstream (PLAYGROUND_UPSTREAM_CONNECTIONS):
+    a generation past them waits, shown as queued, instead of failing on httpx's pool."""
+    loop = asyncio.get_running_loop()
+    slots = _SLOTS.get(loop)
+    if slots is None:
+        slots = _SLOTS[loop] = asyncio.Semaphore(settings.PLAYGROUND_UPSTREAM_CONNECTIONS)
+    return slots
 
 
 @dataclass
@@ -119,9 +120,12 @@ class Generation:
     retries: upstream.Retries = field(default_factory=lambda: retries())
     _dirty: asyncio.Event = field(default_factory=asyncio.Event)
     _stream_task: asyncio.Task | None = None
+    # Its messages already name this process as their owner (written when created).
+    owned: bool = False
+    _ending: asyncio.Event = field(default_factory=asyncio.Event)
+    _status: str = ""
     _stopped: bool = False
     _interrupted: bool = False
-    _retrying: bool = False
     _last_save: float = 0.0
     _tools: events.ToolCallAssembler = field(default_factory=events.ToolCallAssembler)
 
@@ -135,14 +139,16 @@ class Generation:
             LIVE.pop(id(self), None)
 
     async def _run(self) -> None:
-        # Whose it is, so another process can tell when this one is gone.
-        await Message.objects.filter(pk__in=self.message_ids()).aupdate(owner=owner.owner())
+        if not self.owned:
+            # Whose it is, so another process can tell when this one is gone.
+            await Message.objects.filter(pk__in=self.message_ids()).aupdate(owner=owner.owner())
         layer = channel_layer()
         control = await layer.new_channel()
         await layer.group_add(control_group(self.conversation_id), control)
         listener = asyncio.create_task(self._listen(layer, control))
         ticker = asyncio.create_task(self._tick())
         self._last_save = time.monotonic()
+        saver = asyncio.create_task(self._saver())
         self._stream_task = asyncio.create_task(self._consume())
         if self._stopped:  # stopped before it could listen (a comparison's queue relays it)
             self._stream_task.cancel()
@@ -154,6 +160,7 @@ class Generation:
             elif self._stopped:
                 self._finish_all(Message.Status.STOPPED)
             else:
+                saver.cancel()
                 raise  # the loop itself is going away: nothing can be saved now
         except Exception:
             log.exception("generation for conversation %s failed", self.conversation_id)
@@ -161,7 +168,10 @@ class Generation:
         finally:
             listener.cancel()
             ticker.cancel()
+            self._ending.set()
             await layer.group_discard(control_group(self.conversation_id), control)
+        # The saver ends its write first, so the final one is the last to land.
+        await asyncio.gather(saver, return_exceptions=True)
         await self._publish_deltas()
         await self._save(final=True)
         await self._send({"type": "gen.done", "message_ids": self.message_ids()})
@@ -180,31 +190,54 @@ class Generation:
         ids = set(self.message_ids())
         while True:
             event = await layer.receive(control)
+            hub.HUB.heard(event, self.conversation_id)
             wanted = set(event.get("message_ids") or ids)
             if not wanted & ids:
                 continue
             if event["type"] == "gen.stop":
                 self.stop()
             elif event["type"] == "gen.sync":
-                await self._send({"type": "gen.snapshot", "parts": self._snapshot()})
+                await self._send(
+                    {"type": "gen.snapshot", "parts": self._snapshot(), "status": self._status}
+                )
 
     async def _tick(self) -> None:
-        """Publish the first token at once, then at most every FLUSH_INTERVAL."""
+        """Publish the first token at once, then at most every FLUSH_INTERVAL. Only
+        publishes: the database is the saver's, so a slow write never holds up a delta."""
         while True:
-            try:
-                await asyncio.wait_for(self._dirty.wait(), heartbeat_interval())
-            except TimeoutError:
-                await self._save(heartbeat=True)
-                continue
+            await self._dirty.wait()
             self._dirty.clear()
             await self._publish_deltas()
-            if time.monotonic() - self._last_save >= SAVE_INTERVAL:
-                await self._save()
             await asyncio.sleep(FLUSH_INTERVAL)
+
+    async def _saver(self) -> None:
+        """Save what changed at most every SAVE_INTERVAL, and at least every heartbeat
+        (another process reads a message not saved for long as its server gone)."""
+        while not self._ending.is_set():
+            try:
+                await asyncio.wait_for(self._ending.wait(), SAVE_INTERVAL)
+                return  # the end: the final save is _run's
+            except TimeoutError:
+                pass
+            idle = time.monotonic() - self._last_save
+            if any(c.unsaved for c in self.choices.values()):
+                await self._save()
+            elif idle >= heartbeat_interval():
+                await self._save(heartbeat=True)
 
     # -- the upstream stream ----------------------------------------------
 
     async def _consume(self) -> None:
+        slots = upstream_slots()
+        if slots.locked():
+            await self._show_status(QUEUED)
+        async with slots:
+            if self._status:
+                await self._show_status("")
+            await self._stream()
+        self._finish_all(Message.Status.COMPLETE)
+
+    async def _stream(self) -> None:
         async for event in upstream.stream_chat(
             shared_client(self.guarded),
             self.base_url,
@@ -216,18 +249,18 @@ class Generation:
             if isinstance(event, events.Retrying):
                 await self._show_retry(event)
                 continue
-            if self._retrying:
+            if self._status:
                 await self._show_status("")
             self._apply(event)
-        self._finish_all(Message.Status.COMPLETE)
 
     async def _show_retry(self, retry: events.Retrying) -> None:
         log.info("conversation %s: %s; retrying", self.conversation_id, retry.reason)
         await self._show_status(f"{retry.reason} Retrying in {math.ceil(retry.seconds)} s…")
 
     async def _show_status(self, text: str) -> None:
-        """The cards' status line (a retry's wait), pushed to every socket watching."""
-        self._retrying = bool(text)
+        """The cards' status line (queued, a retry's wait), pushed to every socket
+        watching, and kept for the snapshot of a page that connects later."""
+        self._status = text
         await self._send({"type": "gen.status", "message_ids": self.message_ids(), "text": text})
 
     def _apply(self, event: events.Event) -> None:
@@ -304,7 +337,7 @@ class Generation:
         ]
 
     async def _send(self, event: dict) -> None:
-        await channel_layer().group_send(conversation_group(self.conversation_id), event)
+        await hub.HUB.publish(self.conversation_id, event)
 
     async def _publish_deltas(self) -> None:
         parts = []

@@ -22,7 +22,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from chat.conversations import generation, owner
+from chat.conversations import generation, hub, owner
 from chat.models import Message
 
 log = logging.getLogger(__name__)
@@ -59,12 +59,9 @@ async def sweep(conversation_id: int | None = None) -> list[int]:
     by_conversation: dict[int, list[int]] = {}
     for message in orphans:
         by_conversation.setdefault(message.conversation_id, []).append(message.pk)
-    layer = generation.channel_layer()
     for cid, ids in by_conversation.items():
         log.warning("conversation %s: messages %s lost their server; interrupted", cid, ids)
-        await layer.group_send(
-            generation.conversation_group(cid), {"type": "gen.done", "message_ids": ids}
-        )
+        await hub.HUB.publish(cid, {"type": "gen.done", "message_ids": ids})
     return [m.pk for m in orphans]
 
 

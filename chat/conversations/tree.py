@@ -56,12 +56,50 @@ class Step(Generic[N]):
     def batch_position(self) -> int:
         return _position(self.batch_siblings, self.choices[0] if self.choices else None)
 
+    @property
+    def key(self) -> str:
+        """The turn's id on the page: its prompt's (or its first answer's) pk."""
+        first = self.user or (self.choices[0] if self.choices else None)
+        return "" if first is None else str(first.pk)
+
+    @property
+    def signature(self) -> str:
+        """What the page's turn shows of the tree's shape: its prompt and answers, the one
+        chosen and the sibling navigation. Equal signatures render alike up to the text
+        and status of the answers, which their own events update."""
+        return "|".join(
+            [
+                self.key,
+                ",".join(str(c.pk) for c in self.choices),
+                str(getattr(self.chosen, "pk", "")),
+                f"{self.user_position}/{len(self.user_siblings)}",
+                f"{self.batch_position}/{len(self.batch_siblings)}",
+            ]
+        )
+
 
 def _position(siblings: Sequence[Node], node: Node | None) -> int:
     for index, sibling in enumerate(siblings, start=1):
         if node is not None and sibling.pk == node.pk:
             return index
     return 0
+
+
+def changed_from(shown: Sequence[str], now: Sequence[str]) -> int:
+    """Where a page showing turns `shown` must start re-rendering to show `now` (the
+    turns' signatures): the length of their common prefix.
+
+    >>> changed_from(["1|2", "3|4"], ["1|2", "3|4", "5|6"])  # a new prompt: append
+    2
+    >>> changed_from(["1|2", "3|4"], ["1|2", "3|7"])  # a regenerated answer
+    1
+    """
+    same = 0
+    for old, new in zip(shown, now, strict=False):
+        if old != new:
+            break
+        same += 1
+    return same
 
 
 class Tree(Generic[N]):

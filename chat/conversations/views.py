@@ -59,6 +59,7 @@ def conversation_page(request: AuthedRequest, pk: int) -> HttpResponse:
         "recent": listing.listing(request.user, current=conversation.pk),
         "streaming": conversation.messages.filter(status=Message.Status.STREAMING).exists(),
         "max_frame_bytes": frames.MAX_FRAME_BYTES,
+        "page_version": conversation.page_version(),
     }
     return render(request, "conversations/conversation.html", context)
 

@@ -86,6 +86,14 @@ class Conversation(models.Model):
     def path(self, leaf_pk: int | None = None) -> list[Message]:
         return self.tree().path(leaf_pk or self.current_leaf_id)
 
+    def page_version(self) -> str:
+        """Changes whenever what the conversation's page shows may have: a page that
+        reconnects with the version it was rendered at is re-rendered only if stale.
+        Every write of a message or the conversation moves its updated_at."""
+        seen = self.messages.aggregate(newest=models.Max("updated_at"), count=models.Count("id"))
+        newest = max(filter(None, [self.updated_at, seen["newest"]]))
+        return f"{newest.timestamp():.6f}-{seen['count']}"
+
 
 def title_from_prompt(prompt: str) -> str:
     """The first line of a prompt, whitespace folded, cut at a word near TITLE_LENGTH."""

@@ -195,10 +195,11 @@ def make_personal_client() -> httpx.AsyncClient:
     return make_guarded_client()
 
 
-def make_guarded_client() -> httpx.AsyncClient:
+def make_guarded_client(connections: int = upstream.CONNECTIONS) -> httpx.AsyncClient:
     """A client that connects only to public addresses, checked as it connects, so a
     name that resolves elsewhere the second time (DNS rebinding) cannot lead it inside."""
-    return upstream.make_client(pinning.CheckedTransport(upstream.LIMITS))
+    transport = pinning.CheckedTransport(upstream.limits(connections))
+    return upstream.make_client(transport, connections)
 
 
 async def refusal(provider: Provider) -> str | None:

@@ -15,9 +15,12 @@ from playground.asgi import application
 from tests.sockets import (
     FRAME_TIMEOUT,
     ORIGIN,
+    appended,
     connect,
+    deltas,
     form,
     frames_until,
+    is_delta,
     is_done,
     recorded,
     wait_generations,
@@ -34,11 +37,9 @@ async def test_it_streams_reasoning_before_answer(alice_cookie, conversation):
     await ws.send_json_to(form("Explain recursion"))
     frames = await frames_until(ws, is_done)
     await ws.disconnect()
-    stream = "".join(frames)
-    first_reasoning = stream.index('hx-target="#reasoning-text-')
-    first_answer = stream.index('hx-target="#answer-text-')
-    assert first_reasoning < first_answer
     message = await Message.objects.aget(conversation=conversation, role="assistant")
+    panes = [key for frame in frames for key in deltas(frame)]
+    assert panes.index(f"r{message.pk}") < panes.index(f"a{message.pk}")
     assert message.status == "complete"
     assert message.reasoning and message.content
     assert message.finish_reason == "stop"
@@ -47,31 +48,24 @@ async def test_it_streams_reasoning_before_answer(alice_cookie, conversation):
     assert 'data-status="complete"' in frames[-2]
 
 
-async def test_deltas_are_appended_escaped_never_resent(alice_cookie, conversation):
+async def test_deltas_are_appended_as_raw_text_never_resent(alice_cookie, conversation):
     ws = await connect(alice_cookie, conversation.pk)
     await ws.send_json_to(form("Tell me about <script>alert(1)</script> tags"))
     frames = await frames_until(ws, is_done)
     await ws.disconnect()
     message = await Message.objects.aget(conversation=conversation, role="assistant")
-    appended = "".join(
-        m.group(1)
-        for f in frames
-        for m in re.finditer(
-            rf'hx-target="#answer-text-{message.pk}" hx-swap="beforeend">(.*?)</hx-partial>',
-            f,
-            re.S,
-        )
-    )
-    from html import unescape
-
-    assert unescape(appended) == message.content
-    assert "<script>" not in "".join(frames)
+    # Delta frames carry raw text (the page appends it as text nodes, never as HTML);
+    # together they are the answer exactly once.
+    assert appended(frames, f"a{message.pk}") == message.content
+    assert appended(frames, f"r{message.pk}") == message.reasoning
+    # Whatever is HTML (cards, snapshots) has the model's text escaped.
+    assert "<script>" not in "".join(f for f in frames if not is_delta(f))
 
 
 async def test_stop_closes_the_stream_and_keeps_the_partial_text(alice_cookie, conversation):
     ws = await connect(alice_cookie, conversation.pk)
     await ws.send_json_to(form("A long story [[sim:tps=30]] [[sim:words=600]]"))
-    await frames_until(ws, lambda f: "beforeend" in f)
+    await frames_until(ws, is_delta)
     stopped_at = time.monotonic()
     await ws.send_json_to({"action": "stop"})
     frames = await frames_until(ws, is_done)
@@ -224,7 +218,7 @@ async def test_a_streamed_message_is_written_a_bounded_number_of_times(alice_coo
 async def test_a_second_socket_joining_mid_stream_catches_up(alice_cookie, conversation):
     first = await connect(alice_cookie, conversation.pk)
     await first.send_json_to(form("Story [[sim:tps=60]] [[sim:words=60]] [[sim:reasoning=20]]"))
-    await frames_until(first, lambda f: "#answer-text-" in f and "beforeend" in f)
+    await frames_until(first, lambda f: any(k.startswith("a") for k in deltas(f)))
     second = await connect(alice_cookie, conversation.pk)
     frames = await frames_until(second, is_done)
     await frames_until(first, is_done)
@@ -239,7 +233,7 @@ async def test_a_second_socket_joining_mid_stream_catches_up(alice_cookie, conve
 async def test_closing_the_socket_does_not_stop_the_generation(alice_cookie, conversation):
     ws = await connect(alice_cookie, conversation.pk)
     await ws.send_json_to(form("Hi [[sim:tps=200]] [[sim:words=80]]"))
-    await frames_until(ws, lambda f: "beforeend" in f)
+    await frames_until(ws, is_delta)
     await ws.disconnect()
     await wait_generations()
     message = await Message.objects.aget(role="assistant")
@@ -318,7 +312,7 @@ async def test_the_server_shows_stop_while_a_generation_streams_and_send_after(
 async def test_a_page_connecting_mid_stream_is_shown_stop_first(alice_cookie, conversation):
     first = await connect(alice_cookie, conversation.pk)
     await first.send_json_to(form("Story [[sim:tps=20]] [[sim:words=400]]"))
-    await frames_until(first, lambda f: "beforeend" in f)
+    await frames_until(first, is_delta)
     second = await connect(alice_cookie, conversation.pk)
     joined = await second.receive_from(timeout=FRAME_TIMEOUT)
     await first.send_json_to({"action": "stop"})

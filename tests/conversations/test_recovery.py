@@ -118,7 +118,7 @@ async def test_sigterm_saves_every_running_generation_first(alice_cookie, conver
     with server() as first:
         async with _socket(first, alice_cookie, conversation.pk) as ws:
             await ws.send(json.dumps(form(SLOW)))
-            await _frame_with(ws, 'hx-target="#reasoning-text-')
+            await _frame_with(ws, '{"r')
             first.terminate()
     message = await Message.objects.aget(role="assistant")
     assert message.status == "interrupted"

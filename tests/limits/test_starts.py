@@ -9,7 +9,7 @@ import re
 import pytest
 
 from chat.models import Conversation, Message
-from tests.sockets import connect, form, frames_until, is_done, wait_generations
+from tests.sockets import connect, form, frames_until, is_delta, is_done, wait_generations
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -70,7 +70,7 @@ async def test_a_second_answer_at_once_is_refused_over_the_concurrent_cap(
     other = await Conversation.objects.acreate(owner=alice)
     slow = await connect(alice_cookie, conversation.pk)
     await slow.send_json_to(form("A long story [[sim:tps=5]] [[sim:words=600]]"))
-    await frames_until(slow, lambda f: "beforeend" in f)
+    await frames_until(slow, is_delta)
     ws = await connect(alice_cookie, other.pk)
     await ws.send_json_to(form("Meanwhile"))
     frames = await frames_until(ws, is_invalid)

@@ -58,7 +58,7 @@ async def test_a_name_that_turns_private_on_the_second_lookup_is_never_connected
     resolve = rebinding_resolver()
     base_url = f"http://{NAME}:{inside.port}/v1"
     netguard.check_base_url(base_url, resolve=resolve)  # the check sees the public answer
-    transport = pinning.CheckedTransport(upstream.LIMITS, resolve=resolve)
+    transport = pinning.CheckedTransport(upstream.limits(), resolve=resolve)
     async with upstream.make_client(transport) as client:
         with pytest.raises(UpstreamFailure) as failure:
             await upstream.list_models(client, base_url, KEY)
@@ -73,7 +73,7 @@ async def test_a_name_that_turns_private_on_the_second_lookup_is_never_connected
 async def test_every_inside_answer_is_refused_as_the_connection_opens(inside, address):
     resolve = rebinding_resolver(inside=address)
     resolve(NAME, 80)  # the public answer went to the check
-    transport = pinning.CheckedTransport(upstream.LIMITS, resolve=resolve)
+    transport = pinning.CheckedTransport(upstream.limits(), resolve=resolve)
     async with upstream.make_client(transport) as client:
         events = [
             event
@@ -87,7 +87,7 @@ async def test_every_inside_answer_is_refused_as_the_connection_opens(inside, ad
 
 
 async def test_an_address_typed_as_the_host_is_checked_as_well(inside):
-    transport = pinning.CheckedTransport(upstream.LIMITS)
+    transport = pinning.CheckedTransport(upstream.limits())
     async with upstream.make_client(transport) as client:
         with pytest.raises(UpstreamFailure) as failure:
             await upstream.list_models(client, f"http://127.0.0.1:{inside.port}/v1", KEY)
