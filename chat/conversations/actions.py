@@ -8,9 +8,11 @@ it creates, moves the conversation's current leaf, tells every page watching
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from chat.api import params
@@ -23,6 +25,40 @@ from chat.providers import upstreams
 from chat.providers.upstreams import Provider
 
 CONTINUE_PROMPT = "Continue exactly where you stopped."
+# How long a start may hold its conversation's claim; a process that dies holding one
+# leaves it this long at most.
+START_CLAIM_SECONDS = 30
+STARTING = "Another answer is starting in this conversation (another tab?): wait for it."
+
+
+def _claim_key(conversation_id: int) -> str:
+    return f"starting:{conversation_id}"
+
+
+@contextlib.asynccontextmanager
+async def claimed(conversation_id: int) -> AsyncIterator[bool]:
+    """Whether this start has the conversation to itself from its "is anything
+    streaming?" check until its answers exist: in the shared cache, so two sends at
+    the same instant (two tabs, two processes) start one answer, not two."""
+    key = _claim_key(conversation_id)
+    mine = await cache.aadd(key, 1, START_CLAIM_SECONDS)
+    try:
+        yield mine
+    finally:
+        if mine:
+            await cache.adelete(key)
+
+
+@contextlib.contextmanager
+def claimed_sync(conversation_id: int) -> Iterator[bool]:
+    """`claimed`, for the plain form's view."""
+    key = _claim_key(conversation_id)
+    mine = cache.add(key, 1, START_CLAIM_SECONDS)
+    try:
+        yield mine
+    finally:
+        if mine:
+            cache.delete(key)
 
 
 async def refusal(conversation: Conversation, provider: Provider) -> str | None:

@@ -119,7 +119,11 @@ class ConversationConsumer(StreamForwarding):
             return
         if not ident:
             if verb == "send":
-                await self._send(conversation, content)
+                async with actions.claimed(conversation.pk) as mine:
+                    if not mine:
+                        await self._show_errors({"prompt": actions.STARTING})
+                        return
+                    await self._send(conversation, content)
             else:
                 await self._show_errors({"prompt": f"Unknown action {verb!r}."})
             return
@@ -131,7 +135,14 @@ class ConversationConsumer(StreamForwarding):
         if handler is None:
             await self._show_errors({"prompt": f"Unknown action {verb!r}."})
             return
-        await handler(self, conversation, message, content)
+        if verb == "switch":
+            await handler(self, conversation, message, content)
+            return
+        async with actions.claimed(conversation.pk) as mine:
+            if not mine:
+                await self._show_errors({"prompt": actions.STARTING})
+                return
+            await handler(self, conversation, message, content)
 
     async def _send(self, conversation: Conversation, content: dict[str, Any]) -> None:
         submission = await self._valid_submission(conversation, content)

@@ -111,9 +111,17 @@ def send_prompt(request: AuthedRequest, pk: int) -> HttpResponse:
     if refused:
         flash.error(request, refused)
         return redirect("chat-conversation", pk=pk)
-    async_to_sync(actions.send_prompt)(
-        conversation, submission.prompt, submission.settings, provider, conversation.current_leaf
-    )
+    with actions.claimed_sync(conversation.pk) as mine:
+        if not mine or conversation.messages.filter(status=Message.Status.STREAMING).exists():
+            flash.error(request, actions.STARTING)
+            return redirect("chat-conversation", pk=pk)
+        async_to_sync(actions.send_prompt)(
+            conversation,
+            submission.prompt,
+            submission.settings,
+            provider,
+            conversation.current_leaf,
+        )
     return redirect("chat-conversation", pk=pk)
 
 
