@@ -65,8 +65,11 @@ vendor:
 	cd static/vendor/htmx && sha256sum htmx.min.js hx-ws.js > SHA256SUMS
 	rm -rf build/htmx
 
+# bench/relay.py: K = 5, 50, 100, 300 by default (a few minutes); RELAY_ARGS="--k 5,50,100,300,1000"
+# adds the 1000 streams; DATABASE_URL=postgres://... runs it on PostgreSQL.
 bench: $(VENV)/.installed-test
 	$(PY) bench/stream_path.py
+	$(PY) bench/relay.py $(RELAY_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* test-db*.sqlite3*
