@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
 import shlex
 import subprocess
 import sys
@@ -279,6 +280,7 @@ async def _judge(
         ):
             run.unsaved += 1
         final = page.rendered.get(("a", row["id"])) if row else None
+        run.finals += final is not None
         if final is not None and final.split() != sent["content"].split():
             run.bad_final += 1
     if outcome != "ok" and row is not None and row["status"] in ("error", "interrupted"):
@@ -336,9 +338,16 @@ async def _main(args: argparse.Namespace) -> None:
                         sent,
                         [p.pid for p in upstreams],
                     )
-                    baseline = await bare(bench)
-                    measured = await app(bench, env, password, tmp / "daphne.log")
-                    print(f"K={k}: app {measured.summary()}; bare {baseline.summary()}")
+                    baseline = (
+                        await bare(bench) if args.only != "app" else Run("bare", k, measured=False)
+                    )
+                    measured = (
+                        await app(bench, env, password, tmp / "daphne.log")
+                        if args.only != "bare"
+                        else Run("app", k, measured=False)
+                    )
+                    shown = [f"{r.side} {r.summary()}" for r in (measured, baseline) if r.measured]
+                    print(f"K={k}: " + "; ".join(shown), flush=True)
                     runs.append((measured, baseline))
         finally:
             for process in upstreams:
@@ -358,7 +367,14 @@ def main() -> None:
     parser.add_argument("--deltas", type=int, default=250, help="deltas per stream")
     parser.add_argument("--upstreams", type=int, default=2, help="stand-in upstream processes")
     parser.add_argument("--deadline", type=float, help="seconds a stream may take to end")
+    parser.add_argument("--only", choices=("app", "bare"), help="measure one side only")
     args = parser.parse_args()
+    # K sockets and K upstream connections, in this process and in Daphne (which inherits).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4 * max(args.k) + 1024
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
     if args.deadline is None:
         args.deadline = 60 + 3 * args.deltas / args.rate
     asyncio.run(_main(args))

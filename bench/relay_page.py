@@ -101,14 +101,15 @@ class Page:
         for attributes, body in PARTIAL.findall(frame):
             attrs = dict(ATTRIBUTE.findall(attributes))
             target = TARGET.match(attrs.get("hx-target", ""))
-            if target:
+            swap = attrs.get("hx-swap", "innerHTML")
+            if target and swap in ("beforeend", "innerHTML"):
                 key = (_pane(target.group(1), target.group(2)), int(target.group(3)))
                 text = html.unescape(body)
-                if attrs.get("hx-swap") == "beforeend":
+                if swap == "beforeend":
                     self.append(key, text, now)
                 else:
                     self._replace(key, text, now)
-            elif "-text-" in body:
+            elif "-text-" in body:  # cards, or a pane swapped whole (outerHTML)
                 self._apply_cards(body, now)
 
     def _apply_data(self, data: object, now: float) -> None:

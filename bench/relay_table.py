@@ -18,6 +18,7 @@ OUTCOMES = ("lost", "duplicated", "garbled", "stuck", "error", "refused")
 class Run:
     side: str  # "app" or "bare"
     k: int
+    measured: bool = True  # False for the side --only left out: its cells stay empty
     lags: list[float] = field(default_factory=list)
     first_deltas: list[float] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -33,6 +34,7 @@ class Run:
     db_updates: int | None = None  # PostgreSQL's n_tup_upd of the messages table
     rss_growth: int = 0
     unsaved: int = 0  # the saved answer differs from what was sent
+    finals: int = 0  # pages that were shown the finished (rendered) card
     bad_final: int = 0  # the finished card's text differs from what was sent
 
     @property
@@ -105,7 +107,8 @@ def _rows(app: Run, bare: Run) -> list[tuple[str, str]]:
         ("streams ok, app | bare", f"{app.outcomes.get('ok', 0)} | {bare.outcomes.get('ok', 0)}"),
         ("failed streams, app", failures or "0"),
         ("failed streams, bare", bare_failures or "0"),
-        ("saved text ≠ sent | final card ≠ sent", f"{app.unsaved} | {app.bad_final}"),
+        ("saved text ≠ sent", str(app.unsaved)),
+        ("final card shown | its text ≠ sent", f"{app.finals} | {app.bad_final}"),
         (
             "upstream late p99 (app | bare run)",
             _pair(app, bare, lambda r: percentile(r.slips, 0.99)),
