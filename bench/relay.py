@@ -67,14 +67,16 @@ class Bench:
     def prompt(self, key: str) -> str:
         return f"Relay bench relay-key:{key}"
 
-    async def sent_text(self, key: str) -> dict | None:
-        """What the upstream sent for `key`; it writes it as the stream ends."""
+    def sent_text(self, key: str) -> dict | None:
+        """What the upstream sent for `key` (None: it never streamed it), once
+        settle() let the last streams' records reach the disk."""
         path = self.sent / f"{key}.json"
-        for _ in range(20):
-            if path.exists():
-                return json.loads(path.read_text())
-            await asyncio.sleep(0.1)
-        return None
+        return json.loads(path.read_text()) if path.exists() else None
+
+    async def settle(self) -> None:
+        # The upstream writes a stream's record just after its last bytes, which a reader
+        # may see first.
+        await asyncio.sleep(1.0)
 
     def upstream_cpu(self) -> float:
         return sum(cpu_seconds(pid) for pid in self.upstream_pids)
@@ -97,8 +99,9 @@ async def bare(bench: Bench) -> Run:
         run.seconds = time.time() - started
         run.upstream_cpu = bench.upstream_cpu() - upstream_cpu
     run.client_cpu = run.cpu
+    await bench.settle()
     for key, page in zip(keys, pages, strict=True):
-        await _judge(run, bench, key, page, page.text(0) if page.ended else None)
+        _judge(run, bench, key, page, page.text(0) if page.ended else None)
     return run
 
 
@@ -137,6 +140,7 @@ async def _bare_stream(client: httpx.AsyncClient, bench: Bench, key: str) -> Pag
 @dataclass
 class Socket:
     conversation: int
+    cookie: str
     key: str
     ws: websockets.ClientConnection | None = None
     page: Page | None = None
@@ -147,12 +151,14 @@ async def app(bench: Bench, env: dict[str, str], password: str, log: Path) -> Ru
     daphne = Daphne(env, log)
     run = Run("app", bench.k)
     try:
-        sockets = await _open_pages(bench, daphne, password)
+        sockets = await _conversations(bench, daphne, password)
         pid = daphne.process.pid
         run.db_updates = updates_of_messages(env["DATABASE_URL"])
+        # What a stream costs includes its socket.
         rss = rss_bytes(pid)
         peak = [rss]
         sampler = asyncio.create_task(_sample_rss(pid, peak))
+        await _connect(daphne, sockets)
         cpu, client_cpu = cpu_seconds(pid), time.process_time()
         upstream_cpu, started = bench.upstream_cpu(), time.time()
         watching = [asyncio.create_task(_watch(socket)) for socket in sockets]
@@ -176,22 +182,22 @@ async def app(bench: Bench, env: dict[str, str], password: str, log: Path) -> Ru
     if run.db_updates is not None:
         run.db_updates = (updates_of_messages(env["DATABASE_URL"]) or 0) - run.db_updates
     saved = messages(env, [socket.conversation for socket in sockets])
+    await bench.settle()
     for socket in sockets:
         assert socket.page is not None
         row = saved.get(socket.conversation)
         run.frames.append(socket.page.frames)
         run.ws_bytes += socket.page.bytes
-        if row is not None:
+        if row is not None and row["status"] == "complete":
             run.revisions.append(row["revision"])
-        await _judge(run, bench, socket.key, socket.page, _shown(socket.page), row)
+        _judge(run, bench, socket.key, socket.page, _shown(socket.page), row, socket.closed)
     return run
 
 
-async def _open_pages(bench: Bench, daphne: Daphne, password: str) -> list[Socket]:
-    """Sign in, make K conversations and open a socket on each, as K browser tabs would."""
-    origin = daphne.url
+async def _conversations(bench: Bench, daphne: Daphne, password: str) -> list[Socket]:
+    """Sign in and make K conversations, as K browser tabs would; their sockets to open."""
     async with httpx.AsyncClient(
-        base_url=daphne.url, headers={"Origin": origin}, timeout=120
+        base_url=daphne.url, headers={"Origin": daphne.url}, timeout=120
     ) as client:
         csrf = await sign_in(client, password)
         gate = asyncio.Semaphore(8)
@@ -203,7 +209,11 @@ async def _open_pages(bench: Bench, daphne: Daphne, password: str) -> list[Socke
         conversations = await asyncio.gather(*(one() for _ in range(bench.k)))
         (await client.get(f"/c/{conversations[0]}/")).raise_for_status()  # warm the templates
         cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
-    sockets = [Socket(pk, bench.key("app", i)) for i, pk in enumerate(conversations)]
+    return [Socket(pk, cookie, bench.key("app", i)) for i, pk in enumerate(conversations)]
+
+
+async def _connect(daphne: Daphne, sockets: list[Socket]) -> None:
+    """Open every page's socket, with its page's origin and its session cookie."""
     gate = asyncio.Semaphore(OPEN_AT_ONCE)
     ws_url = daphne.url.replace("http://", "ws://")
 
@@ -211,7 +221,7 @@ async def _open_pages(bench: Bench, daphne: Daphne, password: str) -> list[Socke
         async with gate:
             socket.ws = await websockets.connect(
                 f"{ws_url}/ws/c/{socket.conversation}/",
-                additional_headers={"Origin": origin, "Cookie": cookie},
+                additional_headers={"Origin": daphne.url, "Cookie": socket.cookie},
                 compression=None,  # count the bytes the app sends, as they are
                 max_size=None,
                 ping_interval=None,
@@ -219,7 +229,6 @@ async def _open_pages(bench: Bench, daphne: Daphne, password: str) -> list[Socke
             )
 
     await asyncio.gather(*(connect(socket) for socket in sockets))
-    return sockets
 
 
 async def _watch(socket: Socket) -> None:
@@ -255,16 +264,17 @@ def _shown(page: Page) -> tuple[str, str] | None:
     return page.text(next(iter(ids))) if len(ids) == 1 else None
 
 
-async def _judge(
+def _judge(
     run: Run,
     bench: Bench,
     key: str,
     page: Page,
     shown: tuple[str, str] | None,
     row: dict | None = None,
+    closed: bool = False,
 ) -> None:
     """Count the stream's outcome, and its figures, against what the upstream sent."""
-    sent = await bench.sent_text(key)
+    sent = bench.sent_text(key)
     run.lags += page.lags
     if page.first_delta is not None:
         run.first_deltas.append(page.first_delta)
@@ -285,8 +295,11 @@ async def _judge(
             run.bad_final += 1
     if outcome != "ok" and row is not None and row["status"] in ("error", "interrupted"):
         outcome = "error"
+        run.errors[row["error"]] = run.errors.get(row["error"], 0) + 1
     if shown is None and outcome == "ok":
         outcome = "lost"
+    if outcome == "stuck" and closed:
+        outcome = "closed"
     run.outcomes[outcome] = run.outcomes.get(outcome, 0) + 1
 
 
@@ -352,7 +365,12 @@ async def _main(args: argparse.Namespace) -> None:
         finally:
             for process in upstreams:
                 process.terminate()
-                process.wait(30)
+            for process in upstreams:
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(10)
     print_table(runs, args.rate, args.deltas)
 
 
@@ -362,7 +380,9 @@ def _k_values(text: str) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--k", type=_k_values, default=[5, 50, 100, 300], help="e.g. 5,50,1000")
+    parser.add_argument(
+        "--k", type=_k_values, default=[5, 50, 100, 300, 1000], help="K values, e.g. 5,50,100"
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="deltas per second per stream")
     parser.add_argument("--deltas", type=int, default=250, help="deltas per stream")
     parser.add_argument("--upstreams", type=int, default=2, help="stand-in upstream processes")

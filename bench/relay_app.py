@@ -36,7 +36,7 @@ import json, sys
 from chat.models import Message
 ids = json.loads(sys.stdin.read())
 rows = Message.objects.filter(conversation_id__in=ids, role="assistant").values(
-    "conversation_id", "id", "revision", "status", "reasoning", "content")
+    "conversation_id", "id", "revision", "status", "error", "reasoning", "content")
 print(json.dumps(list(rows)))
 """
 

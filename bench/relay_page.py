@@ -46,7 +46,8 @@ def _pane(long: str | None, short: str | None) -> str:
 
 
 class _Cards(HTMLParser):
-    """The text of every #reasoning-text-N / #answer-text-N element, and its class."""
+    """The text of every #reasoning-text-N / #answer-text-N element (or #rN / #aN), and
+    its class."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -59,9 +60,9 @@ class _Cards(HTMLParser):
             return
         self._depth += 1
         values = dict(attrs)
-        match = re.fullmatch(r"(reasoning|answer)-text-(\d+)", values.get("id") or "")
+        match = re.fullmatch(r"(?:(reasoning|answer)-text-|([ar]))(\d+)", values.get("id") or "")
         if match:
-            key = (_pane(match.group(1), None), int(match.group(2)))
+            key = (_pane(match.group(1), match.group(2)), int(match.group(3)))
             self._open.append((key, values.get("class") or "", [], self._depth))
 
     def handle_endtag(self, tag: str) -> None:
@@ -109,7 +110,7 @@ class Page:
                     self.append(key, text, now)
                 else:
                     self._replace(key, text, now)
-            elif "-text-" in body:  # cards, or a pane swapped whole (outerHTML)
+            elif "id=" in body:  # cards, or a pane swapped whole (outerHTML)
                 self._apply_cards(body, now)
 
     def _apply_data(self, data: object, now: float) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-OUTCOMES = ("lost", "duplicated", "garbled", "stuck", "error", "refused")
+# "closed": the socket closed before the stream's end; "stuck": no end by the deadline.
+OUTCOMES = ("lost", "duplicated", "garbled", "stuck", "closed", "error", "refused")
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Run:
     revisions: list[int] = field(default_factory=list)
     db_updates: int | None = None  # PostgreSQL's n_tup_upd of the messages table
     rss_growth: int = 0
+    errors: dict[str, int] = field(default_factory=dict)  # the answers' error texts, counted
     unsaved: int = 0  # the saved answer differs from what was sent
     finals: int = 0  # pages that were shown the finished (rendered) card
     bad_final: int = 0  # the finished card's text differs from what was sent
@@ -102,8 +104,8 @@ def _rows(app: Run, bare: Run) -> list[tuple[str, str]]:
             f"{app.ws_bytes / app.text_bytes:.1f}" if app.text_bytes else "—",
         ),
         ("frames per stream", f"{statistics.mean(app.frames):.0f}" if app.frames else "—"),
-        ("db writes per message (revision)", revisions),
-        ("db row updates per message (PG)", updates),
+        ("db writes per complete message", revisions),
+        ("PG n_tup_upd of messages ÷ K", updates),
         ("streams ok, app | bare", f"{app.outcomes.get('ok', 0)} | {bare.outcomes.get('ok', 0)}"),
         ("failed streams, app", failures or "0"),
         ("failed streams, bare", bare_failures or "0"),
@@ -147,3 +149,6 @@ def print_table(runs: list[tuple[Run, Run]], rate: float, deltas: int) -> None:
     print(f"{rate:g} deltas/s per stream, {deltas} deltas per stream (ideal {rate:g}·K deltas/s)")
     for row in [headers, ["-" * w for w in widths], *table]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    for app, _ in runs:
+        for error, count in sorted(app.errors.items(), key=lambda item: -item[1]):
+            print(f"K = {app.k}: {count} answers ended in error: {error[:160]}")

@@ -164,8 +164,9 @@ async def serve(port: int, upstream: Upstream) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     print("ready", flush=True)  # the bench waits for this line from every process
-    async with server:
-        await stop.wait()
+    await stop.wait()
+    # Not server.wait_closed(): it would wait for every client's idle keep-alive connection.
+    server.close()
 
 
 def main() -> None:
