@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # "closed": the socket closed before the stream's end; "stuck": no end by the deadline.
@@ -124,7 +125,7 @@ def _rows(app: Run, bare: Run) -> list[tuple[str, str]]:
     ]
 
 
-def _pair(app: Run, bare: Run, figure) -> str:  # type: ignore[no-untyped-def]
+def _pair(app: Run, bare: Run, figure: Callable[[Run], float | None]) -> str:
     return f"{duration(figure(app))} | {duration(figure(bare))}"
 
 
