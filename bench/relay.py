@@ -10,6 +10,8 @@ measured from upstream write to page. SQLite in a temporary folder, or PostgreSQ
 DATABASE_URL is set (a fresh database made and dropped).
 
     .venv/bin/python bench/relay.py [--k 5,50,100,300,1000] [--rate 20] [--deltas 250]
+
+The helpers' examples run with `cd bench && python -m doctest relay_*.py`.
 """
 
 from __future__ import annotations
@@ -300,6 +302,9 @@ def _judge(
         outcome = "lost"
     if outcome == "stuck" and closed:
         outcome = "closed"
+    if outcome == "lost" and sent is not None:
+        whole = len(sent["reasoning"]) + len(sent["content"])
+        run.lost_shown.append(sum(map(len, shown or ("", ""))) / whole if whole else 0.0)
     run.outcomes[outcome] = run.outcomes.get(outcome, 0) + 1
 
 

@@ -36,6 +36,7 @@ class Run:
     db_updates: int | None = None  # PostgreSQL's n_tup_upd of the messages table
     rss_growth: int = 0
     errors: dict[str, int] = field(default_factory=dict)  # the answers' error texts, counted
+    lost_shown: list[float] = field(default_factory=list)  # of a lost stream, the share shown
     unsaved: int = 0  # the saved answer differs from what was sent
     finals: int = 0  # pages that were shown the finished (rendered) card
     bad_final: int = 0  # the finished card's text differs from what was sent
@@ -151,5 +152,10 @@ def print_table(runs: list[tuple[Run, Run]], rate: float, deltas: int) -> None:
     for row in [headers, ["-" * w for w in widths], *table]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     for app, _ in runs:
+        if app.lost_shown:
+            print(
+                f"K = {app.k}: {len(app.lost_shown)} pages lost text: they showed "
+                f"{min(app.lost_shown):.0%} to {max(app.lost_shown):.0%} of it live"
+            )
         for error, count in sorted(app.errors.items(), key=lambda item: -item[1]):
             print(f"K = {app.k}: {count} answers ended in error: {error[:160]}")
