@@ -65,8 +65,11 @@ vendor:
 	cd static/vendor/htmx && sha256sum htmx.min.js hx-ws.js > SHA256SUMS
 	rm -rf build/htmx
 
+# bench/relay.py runs K = 5, 50, 100, 300 and 1000 (about 4 minutes on 2 cores); fewer with
+# RELAY_ARGS="--k 5,50"; DATABASE_URL=postgres://... runs it on PostgreSQL.
 bench: $(VENV)/.installed-test
 	$(PY) bench/stream_path.py
+	$(PY) bench/relay.py $(RELAY_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* test-db*.sqlite3*
