@@ -16,7 +16,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -117,6 +117,12 @@ class Nginx:
             time.sleep(0.1)  # polling a port that is not listening yet: nothing to await
         raise RuntimeError(f"nginx did not listen within {START_TIMEOUT} s")
 
+    def __enter__(self) -> Nginx:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGQUIT)  # graceful: workers finish, then exit
@@ -125,12 +131,3 @@ class Nginx:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(30)
-
-
-@contextlib.contextmanager
-def nginx(folder: Path, upstream_ports: Sequence[int], static_root: Path) -> Iterator[Nginx]:
-    running = Nginx(folder, upstream_ports, static_root).start()
-    try:
-        yield running
-    finally:
-        running.close()

@@ -27,7 +27,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
 from chat.models import Conversation, Message
-from tests.nginx import SERVED_BY, Nginx, nginx
+from tests.nginx import SERVED_BY, Nginx
 from tests.pages import PageText
 from tests.servers import ROOT, Server, free_port
 from tests.sockets import close_thread_connections, form, is_done  # noqa: F401 - fixture
@@ -91,20 +91,11 @@ def site(postgres_and_redis, tmp_path) -> Iterator[Site]:
     try:
         for process in processes:
             process.start()
-        with nginx_started(front):
+        with front:
             yield Site(front, processes)
     finally:
         for process in processes:
             process.close()
-
-
-@contextlib.contextmanager
-def nginx_started(front: Nginx) -> Iterator[Nginx]:
-    front.start()
-    try:
-        yield front
-    finally:
-        front.close()
 
 
 async def sign_in(site: Site, user) -> str:
@@ -181,9 +172,7 @@ async def test_static_files_are_served_by_nginx_and_pages_by_both_processes(site
     assert served == {process.port for process in site.processes}
 
 
-async def test_an_answer_started_on_one_process_streams_on_the_other_across_a_reload(
-    site, alice
-):
+async def test_an_answer_started_on_one_process_streams_on_the_other_across_a_reload(site, alice):
     cookie = await sign_in(site, alice)
     conversation = await Conversation.objects.acreate(owner=alice)
     async with tab_socket(site, cookie, conversation.pk) as (starter, a):
