@@ -102,3 +102,14 @@ def server(port: int | None = None, **env: str) -> Iterator[Server]:
         yield running
     finally:
         running.close()
+
+
+@contextlib.contextmanager
+def site_on_redis(redis_url: str, count: int = 2, **env: str) -> Iterator[list[Server]]:
+    """`count` processes of one site: the test database, and through Redis one channel
+    layer and one cache (the limits' counters, the compare slots), under a key prefix of
+    their own so nothing from another run is found there."""
+    prefix = f"{os.environ.get('CHANNELS_PREFIX', 'asgi')}-site-{os.getpid()}-{free_port()}"
+    shared = {"REDIS_URL": redis_url, "CHANNELS_PREFIX": prefix, **env}
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(server(**shared)) for _ in range(count)]
