@@ -166,7 +166,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [ASSETS_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes, and where nginx serves /static/ from (deploy/nginx.conf).
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Development serves files straight from static/; production from collectstatic's output.
 SERVESTATIC_USE_FINDERS = DEBUG
 SERVESTATIC_AUTOREFRESH = DEBUG
@@ -241,8 +242,9 @@ PLAYGROUND_RETRY_MAX_SECONDS = env_float("PLAYGROUND_RETRY_MAX_SECONDS", 30.0)
 PLAYGROUND_HEARTBEAT_SECONDS = env_float("PLAYGROUND_HEARTBEAT_SECONDS", 10.0, minimum=0.1)
 PLAYGROUND_STALE_AFTER_SECONDS = env_float("PLAYGROUND_STALE_AFTER_SECONDS", 45.0, minimum=1.0)
 PLAYGROUND_MODELS_CACHE_SECONDS = env_int("PLAYGROUND_MODELS_CACHE_SECONDS", 300)
-# Compare mode: how many of a person's runs stream at once (per server process; the
-# rest wait in a queue), and above how many requests a run asks for confirmation.
+# Compare mode: how many of a person's runs stream at once (across every server process,
+# through leases in the cache: chat/limits/leases.py; the rest wait in a queue), and above
+# how many requests a run asks for confirmation.
 PLAYGROUND_COMPARE_CONCURRENCY = env_int("PLAYGROUND_COMPARE_CONCURRENCY", 8, minimum=1)
 PLAYGROUND_COMPARE_CONFIRM_REQUESTS = env_int("PLAYGROUND_COMPARE_CONFIRM_REQUESTS", 20, minimum=1)
 # Simulator pacing: tokens per second and delay before the first token.

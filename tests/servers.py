@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from django.conf import settings
@@ -38,10 +38,12 @@ def _database_url() -> str:
 
 
 class Server:
-    """One `daphne` process of the app on `port`, with the test database."""
+    """One `daphne` process of the app on `port`, with the test database; `flags` are
+    more of daphne's options (those of deploy/daphne@.service, say)."""
 
-    def __init__(self, port: int | None = None, **env: str) -> None:
+    def __init__(self, port: int | None = None, *, flags: Sequence[str] = (), **env: str) -> None:
         self.port = port or free_port()
+        self.flags = list(flags)
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
@@ -61,7 +63,7 @@ class Server:
     def start(self) -> Server:
         command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
         self.process = subprocess.Popen(
-            [*command, "playground.asgi:application"], cwd=ROOT, env=self.env
+            [*command, *self.flags, "playground.asgi:application"], cwd=ROOT, env=self.env
         )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -100,3 +102,14 @@ def server(port: int | None = None, **env: str) -> Iterator[Server]:
         yield running
     finally:
         running.close()
+
+
+@contextlib.contextmanager
+def site_on_redis(redis_url: str, count: int = 2, **env: str) -> Iterator[list[Server]]:
+    """`count` processes of one site: the test database, and through Redis one channel
+    layer and one cache (the limits' counters, the compare slots), under a key prefix of
+    their own so nothing from another run is found there."""
+    prefix = f"{os.environ.get('CHANNELS_PREFIX', 'asgi')}-site-{os.getpid()}-{free_port()}"
+    shared = {"REDIS_URL": redis_url, "CHANNELS_PREFIX": prefix, **env}
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(server(**shared)) for _ in range(count)]

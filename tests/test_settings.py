@@ -105,6 +105,22 @@ def test_production_settings_pass_the_deploy_check():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_collectstatic_writes_production_files_where_static_root_says(tmp_path):
+    # nginx serves /static/ from there (deploy/nginx.conf), with the .gz files beside.
+    result = _manage(
+        "collectstatic",
+        "--noinput",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="playground.example",
+        PLAYGROUND_FERNET_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        STATIC_ROOT=str(tmp_path / "static"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "static" / "staticfiles.json").is_file()  # hashed names
+    assert list((tmp_path / "static" / "vendor" / "htmx").glob("htmx.min.*.js.gz"))
+
+
 def test_a_bad_value_stops_the_server_at_start_naming_it():
     result = _manage("check", PLAYGROUND_CONNECT_TIMEOUT="soon")
     assert result.returncode != 0

@@ -5,11 +5,13 @@ and, under its last prompt, one batch of answers per column and repeat: each is 
 ordinary Generation (chat/conversations/generation.py), so streaming, saving, stop and
 catch-up are the conversation page's own. ComparisonRun records which answer is which.
 
-A person's runs stream at most PLAYGROUND_COMPARE_CONCURRENCY at a time; the rest wait
-as "queued" answers. The cap is an asyncio.Semaphore per person *in this server
-process*, held by the process that started the run: with several processes, each
-allows that many. A queued answer starts only if it is still queued when a slot frees
-(a compare-and-set in the database), so a stop from any process keeps it from starting.
+A person's runs stream at most PLAYGROUND_COMPARE_CONCURRENCY at a time, across every
+server process; the rest wait as "queued" answers. The cap is a set of leases in the
+shared store (chat/limits/leases.py: Redis with REDIS_URL): a run holds one slot while
+it streams, renewing it every heartbeat, and gives it back when it ends; a process that
+dies leaves its slots to expire. A queued answer starts only if it is still queued when
+a slot frees (a compare-and-set in the database), so a stop from any process keeps it
+from starting.
 
 What the pages show is chat/compare/results.py; the snapshot and downloads are
 chat/compare/exports.py; the pure parts are grid.py, metrics.py and chart.py.
@@ -20,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import uuid
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ from chat.api import params
 from chat.compare import form
 from chat.conversations import actions, copies, generation, hub, owner
 from chat.conversations.generation import Choice, Generation
+from chat.limits import leases
 from chat.models import (
     Comparison,
     ComparisonRun,
@@ -49,13 +51,11 @@ from chat.providers.upstreams import Provider
 
 # A run still under way: waiting for a slot, or streaming.
 ACTIVE = (Message.Status.QUEUED, Message.Status.STREAMING)
+# The name of the compare cap's slots in the shared store (chat/limits/leases.py).
+COMPARE_SLOTS = "compare"
 INTERRUPTED_TEXT = (
     "The server stopped while this run was streaming or queued; what arrived is kept."
 )
-
-_GATES: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[int, int], asyncio.Semaphore]
-] = weakref.WeakKeyDictionary()
 
 
 # -- a builder prefilled from where a person starts -------------------------------------
@@ -248,16 +248,10 @@ def _queue(
     return _Request(body, choices, provider)
 
 
-def _gate(user_id: int) -> asyncio.Semaphore:
-    """The person's slots in this process (one set per event loop: tests run several)."""
-    cap = settings.PLAYGROUND_COMPARE_CONCURRENCY
-    gates = _GATES.setdefault(asyncio.get_running_loop(), {})
-    return gates.setdefault((user_id, cap), asyncio.Semaphore(cap))
-
-
 async def _drain(conversation_id: int, user_id: int, requests: list[_Request]) -> None:
     """Start each request when the person has a free slot, unless it was stopped."""
-    gate = _gate(user_id)
+    cap = settings.PLAYGROUND_COMPARE_CONCURRENCY
+    seconds = leases.lease_seconds(settings.PLAYGROUND_HEARTBEAT_SECONDS)
     started: list[Generation] = []
     tasks: list[asyncio.Task[None]] = []
     layer = _layer()
@@ -269,24 +263,34 @@ async def _drain(conversation_id: int, user_id: int, requests: list[_Request]) -
     ]
     try:
         for request in requests:
-            await gate.acquire()
+            lease = await leases.await_slot(COMPARE_SLOTS, str(user_id), cap, seconds)
             try:
                 run = await _start_if_queued(conversation_id, request)
             except BaseException:
-                gate.release()
+                await leases.afree(lease)
                 raise
             if run is None:
-                gate.release()
+                await leases.afree(lease)
                 continue
             started.append(run)
             task = generation.start(run, actions.tokens_counter(user_id, request.provider))
-            task.add_done_callback(lambda _task: gate.release())
-            tasks.append(task)
+            tasks.append(asyncio.create_task(_holding(lease, seconds, task)))
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         for helper in helpers:
             helper.cancel()
         await layer.group_discard(generation.control_group(conversation_id), control)
+
+
+async def _holding(lease: leases.Lease, seconds: int, run: asyncio.Task[None]) -> None:
+    """Keep the run's slot while it streams (renewed every heartbeat), free it after."""
+    try:
+        while not run.done():
+            await asyncio.wait({run}, timeout=settings.PLAYGROUND_HEARTBEAT_SECONDS)
+            if not run.done():
+                await leases.arenew(lease, seconds)
+    finally:
+        await leases.afree(lease)
 
 
 async def _relay_stops(layer: BaseChannelLayer, control: str, started: list[Generation]) -> None:
