@@ -24,11 +24,15 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 migrate: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 
+# A page that stops reading (its tab frozen, its network gone) misses pings and is closed
+# within 50 s, so what waits to be sent to it never grows without bound.
+PING_FLAGS := --ping-interval 20 --ping-timeout 30
+
 # Twice the app's frame limit (chat/conversations/frames.py), so a frame over it is answered.
 WS_MAX_BYTES := 8388608
 
 run: migrate
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size $(WS_MAX_BYTES) --websocket-max-frame-size $(WS_MAX_BYTES) playground.asgi:application
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size $(WS_MAX_BYTES) --websocket-max-frame-size $(WS_MAX_BYTES) $(PING_FLAGS) playground.asgi:application
 
 # Browser tests drive the system Chromium; install Debian's when we can, never skip.
 chromium:

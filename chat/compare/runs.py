@@ -333,9 +333,7 @@ async def _start_if_queued(conversation_id: int, request: _Request) -> Generatio
         generation.timeouts(),
         guarded=upstreams.is_guarded(provider),
         owned=True,
-    )
-    await hub.HUB.publish(
-        conversation_id, {"type": "gen.started", "message_ids": run.message_ids()}
+        announce=[],  # the generation says it started, once it listens for stops
     )
     return run
 

@@ -3,7 +3,7 @@ run it again exactly, continue a cut answer, edit an earlier prompt, switch bran
 
 Shared by the websocket consumer and the plain-form view. Each action saves what
 it creates, moves the conversation's current leaf, tells every page watching
-(the channel layer's `gen.started` / `gen.path`) and starts the generation.
+(`gen.started` from the generation, `gen.path` from here) and starts the generation.
 """
 
 from __future__ import annotations
@@ -204,24 +204,26 @@ async def _answer(
     now = timezone.now()
     sent = {key: value for key, value in body.items() if key != "messages"}
     batch = uuid.uuid4()
-    choices = {}
-    for index in range(body.get("n") or 1):
-        message = await Message.objects.acreate(
-            conversation=conversation,
-            parent=user,
-            role=Message.Role.ASSISTANT,
-            choice_index=index,
-            batch=batch,
-            model=body["model"],
-            request_params=sent,
-            status=Message.Status.STREAMING,
-            upstream=provider.name,
-            sent_at=now,
-            owner=owner.owner(),
-        )
-        choices[index] = Choice(message.pk)
-        if index == 0:
-            conversation.current_leaf = message
+    answers = await Message.objects.abulk_create(
+        [
+            Message(
+                conversation=conversation,
+                parent=user,
+                role=Message.Role.ASSISTANT,
+                choice_index=index,
+                batch=batch,
+                model=body["model"],
+                request_params=sent,
+                status=Message.Status.STREAMING,
+                upstream=provider.name,
+                sent_at=now,
+                owner=owner.owner(),
+            )
+            for index in range(body.get("n") or 1)
+        ]
+    )  # one write for the batch: its ids come back (PostgreSQL and SQLite both)
+    choices = {message.choice_index: Choice(message.pk) for message in answers}
+    conversation.current_leaf = answers[0]
     conversation.started_at = conversation.started_at or now
     await conversation.asave()
     return await _start(conversation, choices, body, provider, [user.pk])
@@ -243,14 +245,15 @@ async def _start(
         generation.timeouts(),
         guarded=upstreams.is_guarded(provider),
         owned=True,
-    )
-    await hub.HUB.publish(
-        conversation.pk, {"type": "gen.started", "message_ids": [*announce, *run.message_ids()]}
+        announce=announce,
     )
     # A person's provider is checked now, not only when saved: its name may resolve
     # elsewhere today. A refused request never connects; its answers say why.
     refusal = await upstreams.refusal(provider)
     if refusal:
+        await hub.HUB.publish(
+            conversation.pk, {"type": "gen.started", "message_ids": [*announce, *run.message_ids()]}
+        )
         await _refuse(run, refusal)
     else:
         generation.start(run, tokens_counter(conversation.owner_id, provider))

@@ -122,6 +122,10 @@ class Generation:
     _stream_task: asyncio.Task | None = None
     # Its messages already name this process as their owner (written when created).
     owned: bool = False
+    # Tell the pages it started ("gen.started", with these ids too, e.g. the prompt's)
+    # once it listens on its control group: a process that hears of it and says it
+    # watches is then heard, and sent the deltas.
+    announce: list[int] | None = None
     _ending: asyncio.Event = field(default_factory=asyncio.Event)
     _status: str = ""
     _stopped: bool = False
@@ -146,6 +150,10 @@ class Generation:
         control = await layer.new_channel()
         await layer.group_add(control_group(self.conversation_id), control)
         listener = asyncio.create_task(self._listen(layer, control))
+        if self.announce is not None:
+            await self._send(
+                {"type": "gen.started", "message_ids": [*self.announce, *self.message_ids()]}
+            )
         ticker = asyncio.create_task(self._tick())
         self._last_save = time.monotonic()
         saver = asyncio.create_task(self._saver())

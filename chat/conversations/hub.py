@@ -144,6 +144,8 @@ class Inbox:
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # one bad event must not end the page's stream
+                    if _cancelling():
+                        raise
                     log.exception("a socket failed to handle %s", event["type"])
 
 
@@ -248,17 +250,26 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:  # the layer is briefly gone: try again, do not end relaying
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise  # redis-py turns a cancelled read into its TimeoutError
+                if _cancelling():
+                    raise
                 log.exception("receiving from the channel layer failed")
                 await asyncio.sleep(1)
                 continue
             if event.get("origin") == owner.owner():
                 continue  # this process delivered it already
             cid = event.get("conversation_id")
-            if isinstance(cid, int):
-                self.deliver(cid, event)
+            if not isinstance(cid, int):
+                continue
+            self.deliver(cid, event)
+            if event.get("type") == "gen.started" and cid in self.inboxes:
+                # A generation elsewhere that cannot know yet that this process watches:
+                # told now, its deltas come here too (the few before show as a gap).
+                try:
+                    await _announce(layer, cid)
+                except Exception:
+                    if _cancelling():
+                        raise
+                    log.exception("telling conversation %s's generations failed", cid)
 
     async def _renew(self, layer: BaseChannelLayer, loop: asyncio.AbstractEventLoop) -> None:
         while True:
@@ -268,7 +279,16 @@ class Hub:
                 try:
                     await _announce(layer, cid)
                 except Exception:
+                    if _cancelling():
+                        raise
                     log.exception("telling conversation %s's generations failed", cid)
+
+
+def _cancelling() -> bool:
+    """Whether this task is being cancelled: redis-py turns a cancelled read into its own
+    TimeoutError, and a loop that caught it as a failure would never end."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 async def _announce(layer: BaseChannelLayer, conversation_id: int) -> None:
