@@ -1,8 +1,8 @@
 """Faults through the whole path, as a person sees them: a rate limit that is retried,
-and a connection dropped mid-answer. (A server killed mid-stream is tested at the socket
-level in tests/conversations/test_recovery.py.)
+a connection dropped mid-answer, and the server killed mid-stream and restarted.
 
-The retry test runs a server of its own (the `daphne` command, tests/servers.py).
+These run servers of their own (the `daphne` command, tests/servers.py): one with
+retries on, and one that is killed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import send, sign_up
-from tests.servers import Server, server
+from tests.servers import Server, free_port, server
 
 ASSISTANT = re.compile("Assistant")
 SLOW = "[[sim:tps=5]]"
@@ -49,3 +49,28 @@ def test_a_drop_mid_stream_shows_an_error_and_keeps_the_text(page: Page, base: s
     expect(card).to_have_attribute("data-status", "error")
     expect(card.get_by_role("alert")).to_contain_text("dropped mid-stream")
     expect(card.get_by_role("region", name="Reasoning")).not_to_be_empty()
+
+
+@pytest.mark.server_outage
+def test_an_open_tab_shows_interrupted_after_the_server_is_killed_and_restarted(
+    page: Page, base: str
+) -> None:
+    port = free_port()
+    first = Server(port).start()
+    try:
+        sign_up(page, first.url, "alice")
+        send(page, f"Tell me a long story {SLOW}")
+        card = page.get_by_role("article", name=ASSISTANT).last
+        expect(card).to_have_attribute("data-status", "streaming")
+        expect(card.get_by_role("region", name="Reasoning")).not_to_be_empty()
+        first.kill()
+    finally:
+        first.close()
+    with server(port):
+        # The tab reconnects by itself, backing off up to 60 s while the server was down;
+        # the new server ends the orphan on that connect and tells the tab.
+        expect(card).to_have_attribute("data-status", "interrupted", timeout=150_000)
+        expect(card.get_by_role("region", name="Reasoning")).not_to_be_empty()
+        expect(card.get_by_role("button", name="Continue", exact=True)).to_be_visible()
+        expect(card.get_by_role("button", name="Run again")).to_be_visible()
+        expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
