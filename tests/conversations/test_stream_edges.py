@@ -156,6 +156,11 @@ async def test_more_generations_than_upstream_connections_wait_queued_and_all_co
     for ws in sockets:
         frames = await frames_until(ws, lambda f: generation.QUEUED in f)
         assert 'hx-target="#gen-status-' in frames[-1]
+    # A page opened now (or reconnecting) is told too: the snapshot carries the status.
+    another = await connect(alice_cookie, others[0].pk)
+    frames = await frames_until(another, lambda f: generation.QUEUED in f)
+    assert 'hx-swap="innerHTML">' in frames[-1] and "#answer-text-" in frames[-1]
+    await another.disconnect()
     await holder.send_json_to({"action": "stop"})  # frees it: the queued ones go on
     for ws in sockets:
         frames = await frames_until(ws, is_done)
