@@ -80,11 +80,25 @@ def bob_client(bob):
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """The limits count in the cache by person id, and ids are reused after a flush."""
-    from django.core.cache import cache
-
-    cache.clear()
+    _clear_cache()
     yield
-    cache.clear()
+    _clear_cache()
+
+
+def _clear_cache() -> None:
+    """This suite's keys only: on Redis, clear() would flush the whole database, and with
+    it the keys of whatever else shares it (another run, servers under another prefix)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    pattern = cache.make_key("*")
+    for key in client.scan_iter(match=pattern, count=1000):
+        client.delete(key)
 
 
 @pytest.fixture(autouse=True)

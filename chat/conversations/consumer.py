@@ -277,9 +277,12 @@ class ConversationConsumer(StreamForwarding):
         return upstreams.for_conversation(conversation, self.scope.get("server"))
 
     async def _show_errors(self, errors: dict[str, str], advice: list[str] | None = None) -> None:
-        """Every field's message slot is rewritten, so fixed fields lose their message."""
-        names = [*params.PARAMS, "prompt", "system_prompt", "provider"]
-        names += [name for name in errors if name not in names]
+        """The fields' message slots: the new messages, and the ones shown before emptied
+        (every slot, until the socket knows: the page may show messages of its render)."""
+        shown = getattr(self, "errors_shown", None)
+        names = [*params.PARAMS, "prompt", "system_prompt", "provider"] if shown is None else []
+        names += [name for name in [*(shown or ()), *errors] if name not in names]
+        self.errors_shown = set(errors)
         parts = [
             partial(f"#error-{name}", "innerHTML", escape(errors.get(name, ""))) for name in names
         ]
@@ -379,13 +382,15 @@ def _render_changes(
     ]
     rendered = []
     for index, turn in enumerate(turns):
-        if index >= same or ended & {m.pk for m in turn.choices}:
+        if index >= same:
             rendered.append(steps[index])
             html = render_to_string(f"{PAGE}#turn", {"turn": turn})
-            if index >= same:
-                parts.append(partial("#turns", "beforeend", html))
-            else:
-                parts.append(partial(f"#turn-{turn.step.key}", "outerHTML", html))
+            parts.append(partial("#turns", "beforeend", html))
+            continue
+        for card in turn.cards:  # an unchanged turn: only its answers that ended
+            if card["message"].pk in ended:
+                html = render_to_string(f"{PAGE}#assistant-card", card)
+                parts.append(partial(f"#message-{card['message'].pk}", "outerHTML", html))
     return "".join(parts), title, now, _streaming_text(rendered)
 
 

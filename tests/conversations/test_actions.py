@@ -47,7 +47,9 @@ async def test_editing_a_prompt_makes_a_branch_and_the_arrows_switch(
     assert recorded(simulator_url)[-1]["messages"] == [
         {"role": "user", "content": "Better question"}
     ]  # the new branch forgets the old follow-up
-    assert "1 / 2" not in frames[-2] and "2 / 2" in frames[-2]
+    # The new branch's turn is sent at its start: the second of two prompts.
+    started = next(f for f in frames if 'hx-target="#turns"' in f)
+    assert "1 / 2" not in started and "2 / 2" in started
     # Back to the first version: its follow-up is on the visible path again.
     await ws.send_json_to(form("", action=f"switch:{first.pk}"))
     html = (await frames_until(ws, lambda f: "1 / 2" in f))[-1]
@@ -87,7 +89,7 @@ async def test_regenerate_adds_a_sibling_answer_with_the_current_parameters(
     assert regenerated.batch != original.batch
     assert regenerated.content != original.content
     assert recorded(simulator_url)[-1]["temperature"] == 1.5
-    assert "2 / 2" in frames[-2]
+    assert "2 / 2" in next(f for f in frames if 'hx-target="#turns"' in f)
     assert (await _leaf(conversation)).pk == regenerated.pk
 
 
