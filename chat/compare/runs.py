@@ -297,6 +297,7 @@ async def _relay_stops(layer: BaseChannelLayer, control: str, started: list[Gene
     """Pass a stop on to the runs this queue started: one stopped in the instant between
     leaving the queue and listening for itself would otherwise miss it."""
     while True:
+        hub.checkpoint()
         event = await layer.receive(control)
         if event.get("type") != "gen.stop":
             continue

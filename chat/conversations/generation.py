@@ -197,6 +197,7 @@ class Generation:
     async def _listen(self, layer: BaseChannelLayer, control: str) -> None:
         ids = set(self.message_ids())
         while True:
+            hub.checkpoint()
             event = await layer.receive(control)
             hub.HUB.heard(event, self.conversation_id)
             wanted = set(event.get("message_ids") or ids)
@@ -226,7 +227,7 @@ class Generation:
                 await asyncio.wait_for(self._ending.wait(), SAVE_INTERVAL)
                 return  # the end: the final save is _run's
             except TimeoutError:
-                pass
+                hub.checkpoint()
             idle = time.monotonic() - self._last_save
             if any(c.unsaved for c in self.choices.values()):
                 await self._save()

@@ -136,6 +136,7 @@ class Inbox:
             await self._ready.wait()
             self._ready.clear()
             while self._events:
+                checkpoint()
                 event = self._events.popleft()
                 if event["type"] == "gen.delta":
                     self._deltas -= 1
@@ -147,6 +148,7 @@ class Inbox:
                     if _cancelling():
                         raise
                     log.exception("a socket failed to handle %s", event["type"])
+            checkpoint()
 
 
 class _Relay:
@@ -245,6 +247,7 @@ class Hub:
 
     async def _receive(self, layer: BaseChannelLayer, relay: str) -> None:
         while True:
+            checkpoint()
             try:
                 event = await layer.receive(relay)
             except asyncio.CancelledError:
@@ -273,6 +276,7 @@ class Hub:
 
     async def _renew(self, layer: BaseChannelLayer, loop: asyncio.AbstractEventLoop) -> None:
         while True:
+            checkpoint()
             await asyncio.sleep(WATCH_RENEW)
             shown = {i.conversation_id for s in self.inboxes.values() for i in s if i.loop is loop}
             for cid in shown:
@@ -289,6 +293,15 @@ def _cancelling() -> bool:
     TimeoutError, and a loop that caught it as a failure would never end."""
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
+
+
+def checkpoint() -> None:
+    """End a task whose cancellation was lost on the way: Python 3.11's wait_for drops a
+    cancel that races a finished read, and redis-py retries a cancelled command. A loop
+    that awaits the channel layer calls this every round, so a cancelled task still ends
+    (and a closed page's drain, or a test's event loop, never waits on it forever)."""
+    if _cancelling():
+        raise asyncio.CancelledError
 
 
 async def _announce(layer: BaseChannelLayer, conversation_id: int) -> None:

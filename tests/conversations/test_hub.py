@@ -92,3 +92,26 @@ def test_a_delta_frame_is_about_the_size_of_its_text():
     assert frame == '{"r1234":"The proof goes by induction on n. "}'
     assert len(frame.encode()) <= 2 * len(text.encode())
     assert hub.delta_frame(event) is frame  # built once, shared by every socket in step
+
+
+async def test_a_socket_s_inbox_ends_when_stopped_even_if_the_cancel_was_swallowed():
+    # Python 3.11's wait_for and redis-py's retries can each swallow a cancellation that
+    # arrives mid-command: the drain must still end rather than wait for the next event.
+    entered = asyncio.Event()
+
+    async def handle(event: dict) -> None:
+        entered.set()
+        try:
+            await asyncio.Event().wait()  # a channel-layer command that never answers
+        except asyncio.CancelledError:
+            return  # swallowed, as those libraries do
+
+    inbox = hub.Inbox(1, handle)
+    inbox.start()
+    inbox.put({"type": "gen.sync", "message_ids": [1]})
+    await asyncio.wait_for(entered.wait(), 30)
+    inbox.stop()
+    task = inbox._task
+    assert task is not None
+    await asyncio.wait({task}, timeout=30)  # a deadline for a broken inbox, not a measure
+    assert task.cancelled()
