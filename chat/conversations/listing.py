@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.contrib import messages as flash
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KT
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
+from chat.conversations import search
 from chat.models import Conversation, Message
 from chat.web import AuthedRequest
 
@@ -240,22 +241,17 @@ def _conversations(
         .annotate(model_name=KT("settings__model"))
     )
     for word in words:
-        in_messages = _messages_with([word]).filter(conversation=OuterRef("pk"))
-        rows = rows.filter(Q(title__icontains=word) | Exists(in_messages))
+        # The word's conversations come from the text index once (search.py), then
+        # the walk down conv_owner_listing keeps those and the titles with the word.
+        rows = rows.filter(Q(title__icontains=word) | Q(pk__in=search.conversation_ids_with(word)))
     # Every row has hit_id (the first message with a word), empty when nothing is searched.
     hit_id: Subquery | Value = Value(None, output_field=IntegerField())
     if words:
-        first_hit = _messages_with(words).filter(conversation=OuterRef("pk")).order_by("id")
+        first_hit = (
+            search.messages_with_any(list(words)).filter(conversation=OuterRef("pk")).order_by("id")
+        )
         hit_id = Subquery(first_hit.values("id")[:1])
     return rows.annotate(hit_id=hit_id)
-
-
-def _messages_with(words: Sequence[str]) -> QuerySet[Message]:
-    """Messages whose answer, prompt or reasoning contains any of the words."""
-    match = Q()
-    for word in words:
-        match |= Q(content__icontains=word) | Q(reasoning__icontains=word)
-    return Message.objects.filter(match)
 
 
 def _add_excerpts(rows: list[Row], hit_ids: list[int | None], words: Sequence[str]) -> None:

@@ -1,0 +1,84 @@
+"""A search goes through the database's text index, and the index follows the text."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from chat.conversations import search
+from chat.models import Conversation, Message
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(html: str) -> int:
+    return html.count('class="conversation-row')
+
+
+@pytest.fixture
+def astronomy(alice):
+    conversation = Conversation.objects.create(
+        owner=alice, title="Evening sky", started_at=timezone.now(), settings={"model": "m"}
+    )
+    prompt = Message.objects.create(conversation=conversation, role="user", content="Which?")
+    answer = Message.objects.create(
+        conversation=conversation,
+        parent=prompt,
+        role="assistant",
+        content="Look for the Pleiades low in the east.",
+        reasoning="Autumn evenings favour the Pleiades.",
+        status="complete",
+    )
+    return conversation, answer
+
+
+def test_an_answer_s_new_words_are_found_and_its_old_ones_no_longer(alice_client, astronomy):
+    _, answer = astronomy
+    assert _rows(alice_client.get("/c/?q=pleiades").content.decode()) == 1
+    # A streaming answer is saved many times: the index must follow each save.
+    Message.objects.filter(pk=answer.pk).update(content="Orion rises late.", reasoning="")
+    assert _rows(alice_client.get("/c/?q=pleiades").content.decode()) == 0
+    assert _rows(alice_client.get("/c/?q=orion").content.decode()) == 1
+
+
+def test_a_deleted_message_is_no_longer_found(alice_client, astronomy):
+    _, answer = astronomy
+    answer.delete()
+    assert _rows(alice_client.get("/c/?q=pleiades").content.decode()) == 0
+
+
+@pytest.mark.parametrize("q", ['"Pleiades', "Pleiades*", "NEAR(low east)", "content:low", "AND"])
+def test_search_syntax_in_the_words_is_just_text(alice_client, astronomy, q):
+    response = alice_client.get("/c/", {"q": q})
+    assert response.status_code == 200
+    found = _rows(response.content.decode())
+    # Only a literal occurrence of every word counts ("low" is there, "content:low" not).
+    assert found == 0
+
+
+def test_short_words_are_still_found_without_the_index(alice_client, astronomy):
+    assert _rows(alice_client.get("/c/?q=in").content.decode()) == 1
+    assert _rows(alice_client.get("/c/?q=zq").content.decode()) == 0
+
+
+def _plan(sql: str, params: tuple) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A test database is tiny: forbid scans, so the plan shows whether the
+            # index could serve the query at all.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")  # nor walks of the pkey
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(str(row) for row in cursor.fetchall())
+
+
+def test_a_word_s_messages_come_from_the_text_index(astronomy):
+    sql, params = search.conversation_ids_with("pleiades").query.sql_with_params()
+    plan = _plan(sql, params)
+    if connection.vendor == "postgresql":
+        assert "message_content_trgm" in plan and "message_reasoning_trgm" in plan
+    else:
+        assert "chat_message_text VIRTUAL TABLE" in plan
