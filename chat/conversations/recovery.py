@@ -71,6 +71,7 @@ async def watch() -> None:
         try:
             await sweep()
         except Exception:  # a database hiccup must not end the watch
+            hub.checkpoint()  # unless it was a cancel, swallowed on the way (see there)
             log.exception("looking for interrupted generations failed")
         await asyncio.sleep(generation.heartbeat_interval())
 
