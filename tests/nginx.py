@@ -8,20 +8,17 @@ system nginx are involved.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from tests.servers import ROOT, START_TIMEOUT, free_port
+from tests.servers import ROOT, free_port, wait_listening
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf"
 # Added by the test's own http block, never by the site: which process served a request.
@@ -104,18 +101,10 @@ class Nginx:
         test = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)
         assert test.returncode == 0, f"nginx refuses the rendered site:\n{test.stderr}"
         self.process = subprocess.Popen(command)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                log = (self.folder / "error.log").read_text()
-                raise RuntimeError(f"nginx exited at start ({self.process.returncode}):\n{log}")
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), 1),
-            ):
-                return self
-            time.sleep(0.1)  # polling a port that is not listening yet: nothing to await
-        raise RuntimeError(f"nginx did not listen within {START_TIMEOUT} s")
+        wait_listening(
+            self.process, self.port, "nginx", lambda: (self.folder / "error.log").read_text()
+        )
+        return self
 
     def __enter__(self) -> Nginx:
         return self.start()

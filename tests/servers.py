@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from django.conf import settings
@@ -18,6 +18,21 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60  # seconds; a busy machine imports Django slowly
+
+
+def wait_listening(
+    process: subprocess.Popen, port: int, what: str, why: Callable[[], str] = str
+) -> None:
+    """Until the process listens on the port; an error if it exits first (with `why()`,
+    its log, say) or never does within START_TIMEOUT."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited at start ({process.returncode}):\n{why()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            return
+        time.sleep(0.1)  # polling a port that is not listening yet: nothing to await
+    raise RuntimeError(f"{what} did not listen within {START_TIMEOUT} s")
 
 
 def free_port() -> int:
@@ -65,17 +80,8 @@ class Server:
         self.process = subprocess.Popen(
             [*command, *self.flags, "playground.asgi:application"], cwd=ROOT, env=self.env
         )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited at start ({self.process.returncode})")
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), 1),
-            ):
-                return self
-            time.sleep(0.1)  # polling a port that is not listening yet: nothing to await
-        raise RuntimeError(f"the server did not listen within {START_TIMEOUT} s")
+        wait_listening(self.process, self.port, "the server")
+        return self
 
     def kill(self) -> None:
         """kill -9: no handler runs, nothing is saved."""

@@ -267,12 +267,7 @@ class Hub:
             if event.get("type") == "gen.started" and cid in self.inboxes:
                 # A generation elsewhere that cannot know yet that this process watches:
                 # told now, its deltas come here too (the few before show as a gap).
-                try:
-                    await _announce(layer, cid)
-                except Exception:
-                    if _cancelling():
-                        raise
-                    log.exception("telling conversation %s's generations failed", cid)
+                await _announce(layer, cid)
 
     async def _renew(self, layer: BaseChannelLayer, loop: asyncio.AbstractEventLoop) -> None:
         while True:
@@ -280,12 +275,7 @@ class Hub:
             await asyncio.sleep(WATCH_RENEW)
             shown = {i.conversation_id for s in self.inboxes.values() for i in s if i.loop is loop}
             for cid in shown:
-                try:
-                    await _announce(layer, cid)
-                except Exception:
-                    if _cancelling():
-                        raise
-                    log.exception("telling conversation %s's generations failed", cid)
+                await _announce(layer, cid)
 
 
 def _cancelling() -> bool:
@@ -305,9 +295,16 @@ def checkpoint() -> None:
 
 
 async def _announce(layer: BaseChannelLayer, conversation_id: int) -> None:
-    await layer.group_send(
-        control_group(conversation_id), {"type": "gen.watch", "origin": owner.owner()}
-    )
+    """Tell the conversation's generations that this process watches; a failure is logged
+    (the next renewal tries again), never the end of relaying."""
+    try:
+        await layer.group_send(
+            control_group(conversation_id), {"type": "gen.watch", "origin": owner.owner()}
+        )
+    except Exception:
+        if _cancelling():
+            raise
+        log.exception("telling conversation %s's generations failed", conversation_id)
 
 
 HUB = Hub()
