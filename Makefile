@@ -70,10 +70,12 @@ vendor:
 	rm -rf build/htmx
 
 # bench/relay.py runs K = 5, 50, 100, 300 and 1000 (about 4 minutes on 2 cores); fewer with
-# RELAY_ARGS="--k 5,50"; DATABASE_URL=postgres://... runs it on PostgreSQL.
+# RELAY_ARGS="--k 5,50"; DATABASE_URL=postgres://... runs it on PostgreSQL. bench/pages.py
+# fills 10,000 conversations of 50 messages first; smaller: PAGES_ARGS="--conversations 1000".
 bench: $(VENV)/.installed-test
 	$(PY) bench/stream_path.py
 	$(PY) bench/relay.py $(RELAY_ARGS)
+	$(PY) bench/pages.py $(PAGES_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* test-db*.sqlite3*

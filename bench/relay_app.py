@@ -1,5 +1,6 @@
-"""The app under bench/relay.py: its database, one Daphne process, a browser's sign-in,
-and what the database says after a run. Also the machine's processes as /proc reads them.
+"""The app under bench/relay.py (and bench/pages.py): its database, one Daphne process, a
+browser's sign-in, and what the database says after a run. Also the machine's processes as
+/proc reads them.
 """
 
 from __future__ import annotations
