@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import sys
 import tempfile
 import time
@@ -399,7 +400,7 @@ def main() -> None:
         parser.error("--messages must be even and at least 2; the others at least 1")
 
     with tempfile.TemporaryDirectory() as tmp, database(Path(tmp)) as database_url:
-        password = "bench-" + os.urandom(6).hex()
+        password = secrets.token_urlsafe(12)
         filled = _fill(args, database_url, password)
         print(
             f"Filled {filled.conversations} conversations of {USERNAME} "
@@ -429,6 +430,7 @@ def main() -> None:
     print(
         f"One Daphne process, DEBUG on; {args.runs} sequential requests per page after "
         f"{WARM_UP} warm-up rounds; TTFB to the response headers, whole to the last byte"
+        + ("; p99 is the max below 100 runs" if args.runs < 100 else "")
     )
     print()
     _print_table(_table(pages))
