@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.contrib import messages as flash
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
-from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KT
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -241,15 +241,23 @@ def _conversations(
         .annotate(model_name=KT("settings__model"))
     )
     for word in words:
-        # The word's conversations come from the text index once (search.py), then
-        # the walk down conv_owner_listing keeps those and the titles with the word.
-        rows = rows.filter(Q(title__icontains=word) | Q(pk__in=search.conversation_ids_with(word)))
+        # A rare word's conversations come from the text index; a common one's are
+        # found by looking inside each conversation as the list walks (search.py).
+        found = search.conversations_holding(user.pk, word)
+        if found is None:
+            in_messages: Q | Exists = Exists(
+                Message.objects.filter(search.holds(word), conversation=OuterRef("pk"))
+            )
+        else:
+            in_messages = Q(pk__in=sorted(found))
+        rows = rows.filter(Q(title__icontains=word) | in_messages)
     # Every row has hit_id (the first message with a word), empty when nothing is searched.
     hit_id: Subquery | Value = Value(None, output_field=IntegerField())
     if words:
-        first_hit = (
-            search.messages_with_any(list(words)).filter(conversation=OuterRef("pk")).order_by("id")
-        )
+        any_word = Q()
+        for word in words:
+            any_word |= search.holds(word)
+        first_hit = Message.objects.filter(any_word, conversation=OuterRef("pk")).order_by("id")
         hit_id = Subquery(first_hit.values("id")[:1])
     return rows.annotate(hit_id=hit_id)
 

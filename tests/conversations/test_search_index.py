@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chat.conversations import search
@@ -62,7 +63,7 @@ def test_short_words_are_still_found_without_the_index(alice_client, astronomy):
     assert _rows(alice_client.get("/c/?q=zq").content.decode()) == 0
 
 
-def _plan(sql: str, params: tuple) -> str:
+def _plan(sql: str, params: tuple = ()) -> str:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # A test database is tiny: forbid scans, so the plan shows whether the
@@ -75,10 +76,44 @@ def _plan(sql: str, params: tuple) -> str:
         return "\n".join(str(row) for row in cursor.fetchall())
 
 
-def test_a_word_s_messages_come_from_the_text_index(astronomy):
-    sql, params = search.conversation_ids_with("pleiades").query.sql_with_params()
-    plan = _plan(sql, params)
+def test_a_rare_word_s_conversations_come_from_the_text_index(alice, astronomy):
+    conversation, _ = astronomy
+    with CaptureQueriesContext(connection) as queries:
+        assert search.conversations_holding(alice.pk, "pleiades") == {conversation.pk}
     if connection.vendor == "postgresql":
+        # Django's own icontains is what the expression indexes were made for.
+        matching = Message.objects.filter(search.holds("pleiades")).values("conversation_id")
+        plan = _plan(*matching.query.sql_with_params())
         assert "message_content_trgm" in plan and "message_reasoning_trgm" in plan
     else:
+        plan = _plan(queries.captured_queries[-1]["sql"])
         assert "chat_message_text VIRTUAL TABLE" in plan
+
+
+def test_a_common_word_is_found_by_walking_the_list(alice_client, alice, monkeypatch):
+    # More messages hold the word than the index is asked for: every conversation that
+    # has it is still found, none that lacks it.
+    monkeypatch.setattr(search, "MESSAGE_CAP", 3)
+    for n in range(5):
+        conversation = Conversation.objects.create(
+            owner=alice, title=f"Chat {n}", started_at=timezone.now(), settings={}
+        )
+        Message.objects.create(conversation=conversation, role="user", content=f"orbit {n}")
+    quiet = Conversation.objects.create(
+        owner=alice, title="Quiet", started_at=timezone.now(), settings={}
+    )
+    Message.objects.create(conversation=quiet, role="user", content="nothing here")
+    assert search.conversations_holding(alice.pk, "orbit") is None
+    html = alice_client.get("/c/?q=orbit").content.decode()
+    assert _rows(html) == 5 and "Quiet" not in html
+
+
+def test_only_the_person_s_own_messages_count_against_the_index_s_cap(
+    alice, bob, astronomy, monkeypatch
+):
+    monkeypatch.setattr(search, "MESSAGE_CAP", 3)
+    for _ in range(5):
+        theirs = Conversation.objects.create(owner=bob, started_at=timezone.now(), settings={})
+        Message.objects.create(conversation=theirs, role="user", content="Pleiades!")
+    conversation, _ = astronomy
+    assert search.conversations_holding(alice.pk, "pleiades") == {conversation.pk}
