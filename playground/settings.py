@@ -129,6 +129,9 @@ if REDIS_URL:
                 # One relay channel per process carries every stream it shows from other
                 # processes (chat/conversations/hub.py): room for bursts of many.
                 "capacity": 5000,
+                # A message waits this long to be read: a process so loaded that its
+                # relay is over a minute behind still gets a stream's end (default 60).
+                "expiry": 300,
             },
         }
     }
