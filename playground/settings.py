@@ -124,6 +124,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
+                # No read timeout (redis-py below 8, pinned in pyproject.toml): one raced
+                # channels_redis's 5 s blocking pop, failing idle reads and able to lose
+                # the message popped as both ended; and its wait_for could swallow a cancel.
                 "hosts": [REDIS_URL],
                 "prefix": env_str("CHANNELS_PREFIX", "asgi"),
                 # One relay channel per process carries every stream it shows from other

@@ -164,3 +164,19 @@ def test_parallel_writers_never_hit_database_is_locked(django_user_model):
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA journal_mode")
             assert cursor.fetchone()[0] == "wal"
+
+
+def test_the_redis_channel_layer_reads_longer_than_its_blocking_pop():
+    # channels_redis waits for a message with a 5 s blocking pop; a read timeout that is
+    # not longer (redis-py 8's default) fails every idle wait and can drop the message
+    # popped as both end.
+    code = (
+        "from channels.layers import get_channel_layer; from channels_redis.utils import "
+        "create_pool; layer = get_channel_layer(); pool = create_pool(layer.hosts[0]); "
+        "connection = pool.connection_class(**pool.connection_kwargs); "
+        "print(connection.socket_timeout, layer.brpop_timeout)"
+    )
+    result = _manage("shell", "-v", "0", "-c", code, REDIS_URL="redis://127.0.0.1:6379/0")
+    assert result.returncode == 0, result.stderr
+    socket_timeout, pop_timeout = result.stdout.split()[-2:]
+    assert socket_timeout == "None" or float(socket_timeout) > float(pop_timeout)

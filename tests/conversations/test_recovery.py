@@ -43,11 +43,17 @@ async def _socket(
 
 
 async def _frame_with(ws: websockets.ClientConnection, text: str) -> str:
-    async with asyncio.timeout(WAIT):
-        while True:
-            frame = str(await ws.recv())
-            if text in frame:
-                return frame
+    seen: list[str] = []
+    try:
+        async with asyncio.timeout(WAIT):
+            while True:
+                frame = str(await ws.recv())
+                if text in frame:
+                    return frame
+                seen.append(frame[:300])
+    except TimeoutError:
+        # What did come, to tell a lost event from a page that was told otherwise.
+        raise AssertionError(f"no frame with {text!r} in {WAIT} s; frames: {seen}") from None
 
 
 async def _until(find: Callable[[], Message | None]) -> Message:
