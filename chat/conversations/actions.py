@@ -12,9 +12,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
-from asgiref.sync import sync_to_async
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from chat.api import params
@@ -101,37 +99,21 @@ async def send_prompt(
     parent: Message | None,
 ) -> Generation:
     """A new prompt after `parent` (the current leaf, or an edited prompt's parent)."""
-    user, choices, body = await _write_prompt(conversation, prompt, settings, provider, parent)
-    return await _start(conversation, choices, body, provider, [user.pk])
-
-
-@sync_to_async
-def _write_prompt(
-    conversation: Conversation,
-    prompt: str,
-    settings: dict,
-    provider: Provider,
-    parent: Message | None,
-) -> tuple[Message, dict[int, Choice], dict]:
-    # One hop to the database thread and one transaction: many starts at once queue
-    # there, and each should finish, not wait behind the others' next step.
-    with transaction.atomic():
-        tree = Tree(list(conversation.messages.order_by("id")))
-        earlier = tree.path(parent.pk) if parent is not None else []
-        user = Message.objects.create(
-            conversation=conversation,
-            parent=parent,
-            role=Message.Role.USER,
-            content=prompt,
-            status=Message.Status.COMPLETE,
-            sent_at=timezone.now(),
-        )
-        if not conversation.title:
-            conversation.title = title_from_prompt(prompt)
-        conversation.settings = settings
-        messages = api_messages(conversation.system_prompt, earlier, prompt)
-        body = params.build_body(settings, messages)
-        return user, _write_answers(conversation, user, body, provider), body
+    tree = await load_tree(conversation)
+    earlier = tree.path(parent.pk) if parent is not None else []
+    user = await Message.objects.acreate(
+        conversation=conversation,
+        parent=parent,
+        role=Message.Role.USER,
+        content=prompt,
+        status=Message.Status.COMPLETE,
+        sent_at=timezone.now(),
+    )
+    if not conversation.title:
+        conversation.title = title_from_prompt(prompt)
+    conversation.settings = settings
+    body = params.build_body(settings, api_messages(conversation.system_prompt, earlier, prompt))
+    return await _answer(conversation, user, body, provider)
 
 
 async def regenerate(
@@ -141,26 +123,14 @@ async def regenerate(
     settings: dict | None,
 ) -> Generation:
     """A new batch of answers to the same prompt: with `settings`, or exactly as before."""
-    user, choices, body = await _write_regeneration(conversation, answer, provider, settings)
-    return await _start(conversation, choices, body, provider, [user.pk])
-
-
-@sync_to_async
-def _write_regeneration(
-    conversation: Conversation,
-    answer: Message,
-    provider: Provider,
-    settings: dict | None,
-) -> tuple[Message, dict[int, Choice], dict]:
-    with transaction.atomic():  # one hop, one transaction: see _write_prompt
-        tree = Tree(list(conversation.messages.order_by("id")))
-        user = _prompt_of(tree, answer)
-        if settings is None:  # run again exactly: the very parameters sent the first time
-            body = exact_body(conversation, tree, answer)
-        else:
-            conversation.settings = settings
-            body = params.build_body(settings, _prompt_messages(conversation, tree, answer))
-        return user, _write_answers(conversation, user, body, provider), body
+    tree = await load_tree(conversation)
+    user = _prompt_of(tree, answer)
+    if settings is None:  # run again exactly: the very parameters sent the first time
+        body = exact_body(conversation, tree, answer)
+    else:
+        conversation.settings = settings
+        body = params.build_body(settings, _prompt_messages(conversation, tree, answer))
+    return await _answer(conversation, user, body, provider)
 
 
 def exact_body(conversation: Conversation, tree: Tree[Message], answer: Message) -> dict:
@@ -228,14 +198,13 @@ async def switch(conversation: Conversation, message: Message) -> None:
     await hub.HUB.publish(conversation.pk, {"type": "gen.path"})
 
 
-def _write_answers(
+async def _answer(
     conversation: Conversation, user: Message, body: dict, provider: Provider
-) -> dict[int, Choice]:
-    """The batch's answers, streaming, in one insert; the conversation now ends there."""
+) -> Generation:
     now = timezone.now()
     sent = {key: value for key, value in body.items() if key != "messages"}
     batch = uuid.uuid4()
-    answers = Message.objects.bulk_create(
+    answers = await Message.objects.abulk_create(
         [
             Message(
                 conversation=conversation,
@@ -253,10 +222,11 @@ def _write_answers(
             for index in range(body.get("n") or 1)
         ]
     )  # one write for the batch: its ids come back (PostgreSQL and SQLite both)
+    choices = {message.choice_index: Choice(message.pk) for message in answers}
     conversation.current_leaf = answers[0]
     conversation.started_at = conversation.started_at or now
-    conversation.save()
-    return {message.choice_index: Choice(message.pk) for message in answers}
+    await conversation.asave()
+    return await _start(conversation, choices, body, provider, [user.pk])
 
 
 async def _start(
