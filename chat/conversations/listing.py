@@ -100,8 +100,9 @@ def listing(
 ) -> Listing:
     """A page of the user's used conversations, pinned first, then the latest activity.
 
-    One query for the rows (one more for the excerpts of a search); the row after the
-    page is fetched to know whether there is a next page, so there is no COUNT.
+    One query for the rows; a search adds one per word (its index, search.py) and one
+    for the excerpts. The row after the page is fetched to know whether there is a next
+    page, so there is no COUNT.
     """
     q = " ".join(q.split())[:MAX_QUERY_LENGTH]
     words = search_words(q)
@@ -254,10 +255,9 @@ def _conversations(
     # Every row has hit_id (the first message with a word), empty when nothing is searched.
     hit_id: Subquery | Value = Value(None, output_field=IntegerField())
     if words:
-        any_word = Q()
-        for word in words:
-            any_word |= search.holds(word)
-        first_hit = Message.objects.filter(any_word, conversation=OuterRef("pk")).order_by("id")
+        first_hit = Message.objects.filter(
+            search.holds_any(words), conversation=OuterRef("pk")
+        ).order_by("id")
         hit_id = Subquery(first_hit.values("id")[:1])
     return rows.annotate(hit_id=hit_id)
 

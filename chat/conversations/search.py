@@ -20,6 +20,8 @@ of fewer than three characters has no trigram: it always walks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import connection
 from django.db.models import Q
 
@@ -43,6 +45,14 @@ def holds(word: str) -> Q:
     """Messages whose prompt, answer or reasoning contains the word (no index: for the
     few messages of the conversations at hand)."""
     return Q(content__icontains=word) | Q(reasoning__icontains=word)
+
+
+def holds_any(words: Sequence[str]) -> Q:
+    """Messages with any of the words (no index, as holds)."""
+    match = Q()
+    for word in words:
+        match |= holds(word)
+    return match
 
 
 def conversations_holding(owner_id: int, word: str) -> set[int] | None:
