@@ -2,10 +2,11 @@
 
 from django.db import migrations
 
-SQLITE = [
-    # External content: the index keeps only trigrams, the text stays in chat_message.
-    """CREATE VIRTUAL TABLE chat_message_text USING fts5(
-        content, reasoning, content='chat_message', content_rowid='id', tokenize='trigram')""",
+# External content: the index keeps only trigrams, the text stays in chat_message.
+SQLITE_TABLE = """CREATE VIRTUAL TABLE chat_message_text USING fts5(
+    content, reasoning, content='chat_message', content_rowid='id', tokenize='trigram')"""
+# Later migrations that make SQLite copy chat_message restore these (see 0007).
+SQLITE_TRIGGERS = [
     """CREATE TRIGGER chat_message_text_insert AFTER INSERT ON chat_message BEGIN
         INSERT INTO chat_message_text(rowid, content, reasoning)
         VALUES (new.id, new.content, new.reasoning);
@@ -22,8 +23,9 @@ SQLITE = [
         INSERT INTO chat_message_text(rowid, content, reasoning)
         VALUES (new.id, new.content, new.reasoning);
     END""",
-    "INSERT INTO chat_message_text(chat_message_text) VALUES ('rebuild')",
 ]
+SQLITE_REBUILD = "INSERT INTO chat_message_text(chat_message_text) VALUES ('rebuild')"
+SQLITE = [SQLITE_TABLE, *SQLITE_TRIGGERS, SQLITE_REBUILD]
 SQLITE_UNDO = [
     "DROP TRIGGER IF EXISTS chat_message_text_insert",
     "DROP TRIGGER IF EXISTS chat_message_text_delete",

@@ -131,6 +131,12 @@ class Message(models.Model):
     content = models.TextField(blank=True)
     reasoning = models.TextField(blank=True)
     tool_calls = models.JSONField(null=True, blank=True)
+    # A tool message (role "tool") answers the tool calls of its parent, one result per
+    # call in the calls' order: [{"tool_call_id", "name", "content", "failed"}]. Sent as
+    # one API `tool` message per result (chat.conversations.tree.api_messages).
+    tool_results = models.JSONField(null=True, blank=True)
+    # OpenAI's `refusal` text: the model declined, and `content` stayed empty.
+    refusal = models.TextField(blank=True)
     choice_index = models.PositiveSmallIntegerField(default=0)
     # The answers of one request share a batch; a regeneration is a new batch.
     batch = models.UUIDField(default=uuid.uuid4, db_index=True)

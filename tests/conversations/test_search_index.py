@@ -117,3 +117,17 @@ def test_only_the_person_s_own_messages_count_against_the_index_s_cap(
         Message.objects.create(conversation=theirs, role="user", content="Pleiades!")
     conversation, _ = astronomy
     assert search.conversations_holding(alice.pk, "pleiades") == {conversation.pk}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own triggers")
+def test_the_index_s_triggers_outlive_the_migrations_that_copy_the_messages_table():
+    # SQLite adds a NOT NULL column by copying the table, which drops its triggers;
+    # without them the index would silently stop following the text.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        triggers = {name for (name,) in cursor.fetchall()}
+    assert {
+        "chat_message_text_insert",
+        "chat_message_text_delete",
+        "chat_message_text_update",
+    } <= triggers
