@@ -13,7 +13,7 @@ Pure: no Django, no I/O.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from chat.api.failures import UpstreamError, malformed, stream_error
@@ -68,7 +68,9 @@ class Finish:
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Token counts. `index` is set when usage came inside a choice (Moonshot style) and is
-    None when it came at the top level of a chunk (OpenAI style)."""
+    None when it came at the top level of a chunk (OpenAI style). `extra` holds what else
+    the usage object carried, as sent (OpenRouter's `cost`, details not read here): kept
+    with the message, never shown."""
 
     prompt_tokens: int | None
     completion_tokens: int | None
@@ -76,6 +78,7 @@ class Usage:
     cached_tokens: int | None
     reasoning_tokens: int | None
     index: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +225,20 @@ def _tool_call_delta(index: int, position: int, call: dict[str, Any]) -> ToolCal
     )
 
 
+# The usage fields read into Usage's counts; the details objects are read in part.
+_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens")
+_DETAILS = {
+    "prompt_tokens_details": "cached_tokens",
+    "completion_tokens_details": "reasoning_tokens",
+}
+
+
 def _usage(raw: dict[str, Any], index: int | None) -> Usage:
+    """Usage from a usage object; what it holds beyond the counts goes to `extra`.
+
+    >>> _usage({"prompt_tokens": 5, "cost": 0.002}, None).extra
+    {'cost': 0.002}
+    """
     prompt_details = raw.get("prompt_tokens_details")
     completion_details = raw.get("completion_tokens_details")
     cached = (
@@ -242,7 +258,22 @@ def _usage(raw: dict[str, Any], index: int | None) -> Usage:
         cached_tokens=cached,
         reasoning_tokens=reasoning,
         index=index,
+        extra=_usage_extra(raw),
     )
+
+
+def _usage_extra(raw: dict[str, Any]) -> dict[str, Any]:
+    """The usage fields not read into counts, as sent; of a details object, its other keys."""
+    extra: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _COUNTS:
+            continue
+        if key in _DETAILS and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k != _DETAILS[key]}
+            if not value:
+                continue
+        extra[key] = value
+    return extra
 
 
 def _as_int(value: object) -> int | None:

@@ -23,7 +23,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Hashable
 
-from chat.api.events import ContentDelta, Event, Finish, ReasoningDelta, ToolCallDelta
+from chat.api.events import (
+    ContentDelta,
+    Event,
+    Finish,
+    ReasoningDelta,
+    RefusalDelta,
+    ToolCallDelta,
+)
 from chat.api.failures import UpstreamError
 
 REPLACEMENT = "\ufffd"
@@ -106,6 +113,8 @@ class EventMender:
             return self._delta(event, ("reasoning", event.index))
         if isinstance(event, ContentDelta):
             return self._delta(event, ("content", event.index))
+        if isinstance(event, RefusalDelta):
+            return self._delta(event, ("refusal", event.index))
         if isinstance(event, ToolCallDelta):
             arguments = self._text.mend(("tool", event.index, event.call_index), event.arguments)
             return [
@@ -127,7 +136,9 @@ class EventMender:
         """What is still held back, once the stream has ended."""
         return self._flush(lambda key: True)
 
-    def _delta(self, event: ReasoningDelta | ContentDelta, key: tuple[str, int]) -> list[Event]:
+    def _delta(
+        self, event: ReasoningDelta | ContentDelta | RefusalDelta, key: tuple[str, int]
+    ) -> list[Event]:
         text = self._text.mend(key, event.text)
         return [dataclasses.replace(event, text=text)] if text else []
 
@@ -141,6 +152,8 @@ class EventMender:
                 events.append(ReasoningDelta(key[1], text))
             elif key[0] == "content":
                 events.append(ContentDelta(key[1], text))
+            elif key[0] == "refusal":
+                events.append(RefusalDelta(key[1], text))
             else:
                 events.append(ToolCallDelta(key[1], key[2], None, None, text))
         return events

@@ -33,6 +33,7 @@ from chat.api.events import (
     Event,
     Finish,
     ReasoningDelta,
+    RefusalDelta,
     Retrying,
     ToolCallDelta,
     events_from_json,
@@ -410,7 +411,7 @@ class _Progress:
         self.finished: set[int] = set()
 
     def note(self, event: Event) -> None:
-        if isinstance(event, ReasoningDelta | ContentDelta | ToolCallDelta | Finish):
+        if isinstance(event, ReasoningDelta | ContentDelta | RefusalDelta | ToolCallDelta | Finish):
             self.seen.add(event.index)
         if isinstance(event, Finish):
             self.finished.add(event.index)

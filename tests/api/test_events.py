@@ -218,6 +218,28 @@ def test_choices_beyond_those_asked_for_are_kept_with_their_index() -> None:
     assert events_from_sse(_sse(payload)) == [ContentDelta(0, "a"), ContentDelta(3, "d")]
 
 
+def test_usage_fields_beyond_the_counts_are_kept_as_sent() -> None:
+    # OpenRouter adds the request's cost; OpenAI details the counts we do not read.
+    usage = {
+        "prompt_tokens": 8,
+        "completion_tokens": 2,
+        "total_tokens": 10,
+        "cost": 0.00042,
+        "is_byok": False,
+        "prompt_tokens_details": {"cached_tokens": 3, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 1},
+    }
+    [parsed] = events_from_sse(_sse({"choices": [], "usage": usage}))
+    assert parsed == Usage(
+        8,
+        2,
+        10,
+        3,
+        1,
+        extra={"cost": 0.00042, "is_byok": False, "prompt_tokens_details": {"audio_tokens": 0}},
+    )
+
+
 def test_a_whole_completion_with_tool_calls() -> None:
     message = {
         "role": "assistant",

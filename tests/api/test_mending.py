@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.api.events import ContentDelta, Finish, ReasoningDelta, ToolCallDelta
+from chat.api.events import ContentDelta, Finish, ReasoningDelta, RefusalDelta, ToolCallDelta
 from chat.api.failures import UpstreamError
 from chat.api.mending import EventMender, StreamMender, storable
 
@@ -67,3 +67,11 @@ def test_an_error_after_half_a_pair_keeps_the_text_storable():
     assert mender.feed(ContentDelta(0, "cut \ud83d")) == [ContentDelta(0, "cut ")]
     out = mender.feed(UpstreamError("stream", "bad \udc00 \x00news"))
     assert out == [ContentDelta(0, "\ufffd"), UpstreamError("stream", "bad \ufffd news")]
+
+
+def test_a_refusal_is_mended_like_the_answer():
+    mender = EventMender()
+    assert mender.feed(RefusalDelta(0, "No \ud83d")) == [RefusalDelta(0, "No ")]
+    assert mender.feed(RefusalDelta(0, "\ude45.")) == [RefusalDelta(0, "\U0001f645.")]
+    assert mender.feed(RefusalDelta(0, "\ud83d")) == []
+    assert mender.feed(Finish(0, "stop")) == [RefusalDelta(0, "\ufffd"), Finish(0, "stop")]

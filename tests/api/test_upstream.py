@@ -20,6 +20,7 @@ from chat.api.events import (
     ContentDelta,
     Finish,
     ReasoningDelta,
+    RefusalDelta,
     Usage,
     events_from_completion,
 )
@@ -249,6 +250,31 @@ async def test_a_drop_after_every_choice_finished_is_not_an_error(server, client
     server.respond = _canned(SSE_HEAD, _piece(_data(chunk(content="Hi")) + _data(_finish_chunk())))
     events = await _collect(client, server)
     assert events[-1] == Finish(0, "stop")
+
+
+async def test_an_error_after_every_choice_finished_is_still_read_and_last(server, client) -> None:
+    # Some gateways send finish_reason, then an error chunk at HTTP 200, then [DONE].
+    error = {"error": {"message": "quota exceeded mid-answer", "code": "quota"}}
+    server.respond = _canned(
+        SSE_HEAD,
+        _piece(_data(chunk(content="Hi")) + _data(_finish_chunk())),
+        _piece(_data(error) + b"data: [DONE]\n\n"),
+        END,
+    )
+    events = await _collect(client, server)
+    assert events[:-1] == [ContentDelta(0, "Hi"), Usage(3, 4, 7, None, None, 0), Finish(0, "stop")]
+    assert _only_error(events).message == "quota exceeded mid-answer"
+
+
+async def test_a_refusal_cut_off_before_its_finish_is_reported(server, client) -> None:
+    # Choice 0 finished; choice 1 was refusing when the stream ended without [DONE].
+    refusing = {"choices": [{"index": 1, "delta": {"refusal": "I can't"}}]}
+    server.respond = _canned(
+        SSE_HEAD, _piece(_data(chunk(content="Hi")) + _data(_finish_chunk()) + _data(refusing)), END
+    )
+    events = await _collect(client, server)
+    assert RefusalDelta(1, "I can't") in events
+    assert _only_error(events).describe().startswith("The connection dropped mid-stream")
 
 
 async def test_no_response_headers_in_time_is_a_first_byte_timeout(server, client) -> None:
