@@ -58,6 +58,10 @@ class ComparisonConsumer(StreamForwarding):
     async def gen_done(self, event: dict) -> None:
         await self._render(await self._comparison(), event["message_ids"])
 
+    async def gen_path(self, event: dict) -> None:
+        # A run gained a choice (the upstream returned more than asked for): all again.
+        await self._render(await self._comparison(), None)
+
     async def _render(self, comparison: Comparison | None, message_ids: list[int] | None) -> None:
         """Re-render the runs that changed (all of them on connect), their columns' heads,
         the summary and Stop all; streaming text shown is counted from what was saved."""

@@ -155,7 +155,8 @@ def results(comparison: Comparison) -> Results:
 def _run_label(comparison: Comparison, run: ComparisonRun) -> str:
     label = f"Column {run.column + 1}, run {run.repeat + 1}"
     n = comparison.columns[run.column].get("n") if run.column < len(comparison.columns) else 1
-    return f"{label}, choice {run.choice + 1}" if (n or 1) > 1 else label
+    # A choice beyond n (a provider returning more than asked for) is labelled too.
+    return f"{label}, choice {run.choice + 1}" if (n or 1) > 1 or run.choice else label
 
 
 def _summary(column: ColumnView) -> Summary | None:

@@ -335,8 +335,23 @@ async def _start_if_queued(conversation_id: int, request: _Request) -> Generatio
         guarded=upstreams.is_guarded(provider),
         owned=True,
         announce=[],  # the generation says it started, once it listens for stops
+        on_new_choice=_record_choice,
     )
     return run
+
+
+async def _record_choice(message: Message) -> None:
+    """A choice the upstream returned beyond `n`: a run of the same column and repeat."""
+    batch = ComparisonRun.objects.filter(message__batch=message.batch)
+    first = await batch.exclude(message=message).afirst()
+    if first is not None:
+        await ComparisonRun.objects.acreate(
+            comparison_id=first.comparison_id,
+            column=first.column,
+            repeat=first.repeat,
+            choice=message.choice_index,
+            message=message,
+        )
 
 
 async def _keep_queued_fresh(conversation_id: int) -> None:

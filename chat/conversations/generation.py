@@ -21,6 +21,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from asgiref.sync import sync_to_async
@@ -61,6 +62,10 @@ _SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] 
     weakref.WeakKeyDictionary()
 )
 QUEUED = "Queued: waiting for a free connection to the model…"
+# The most choices one generation shows: a provider may return more than `n` asked for,
+# and each is a message of its own; beyond this many, an upstream that numbers its
+# choices wildly would fill the database.
+MAX_CHOICES = 32
 
 
 def shared_client(guarded: bool = False) -> httpx.AsyncClient:
@@ -94,6 +99,7 @@ class Choice:
     message_id: int
     reasoning: str = ""
     content: str = ""
+    refusal: str = ""
     published_reasoning: int = 0
     published_content: int = 0
     first_reasoning_at: float | None = None
@@ -126,6 +132,9 @@ class Generation:
     # once it listens on its control group: a process that hears of it and says it
     # watches is then heard, and sent the deltas.
     announce: list[int] | None = None
+    # Called with each choice the upstream returned beyond those asked for, once its
+    # message exists (a comparison records it as one of its runs).
+    on_new_choice: Callable[[Message], Awaitable[None]] | None = None
     _ending: asyncio.Event = field(default_factory=asyncio.Event)
     _status: str = ""
     _stopped: bool = False
@@ -195,11 +204,11 @@ class Generation:
         self.stop()
 
     async def _listen(self, layer: BaseChannelLayer, control: str) -> None:
-        ids = set(self.message_ids())
         while True:
             hub.checkpoint()
             event = await layer.receive(control)
             hub.HUB.heard(event, self.conversation_id)
+            ids = set(self.message_ids())  # read each time: a choice may have been added
             wanted = set(event.get("message_ids") or ids)
             if not wanted & ids:
                 continue
@@ -260,6 +269,9 @@ class Generation:
                 continue
             if self._status:
                 await self._show_status("")
+            index = getattr(event, "index", None)
+            if isinstance(index, int) and index not in self.choices:
+                await self._add_choice(index)
             self._apply(event)
 
     async def _show_retry(self, retry: events.Retrying) -> None:
@@ -272,10 +284,27 @@ class Generation:
         self._status = text
         await self._send({"type": "gen.status", "message_ids": self.message_ids(), "text": text})
 
+    async def _add_choice(self, index: int) -> None:
+        """A choice the request did not ask for (a provider returning more than `n`): a
+        message of its own in the same batch, and the pages re-render the turn to show
+        it. Its first event waits for that one write: a rare event, never per token."""
+        if not 0 <= index < MAX_CHOICES or len(self.choices) >= MAX_CHOICES:
+            log.warning("conversation %s: choice %s dropped", self.conversation_id, index)
+            return
+        first = await Message.objects.aget(pk=next(iter(self.choices.values())).message_id)
+        message = await Message.objects.acreate(**_same_batch(first), choice_index=index)
+        self.choices[index] = Choice(message.pk)
+        if self.on_new_choice is not None:
+            await self.on_new_choice(message)
+        # Before any of its deltas: a page renders its card, then appends to it.
+        await self._send({"type": "gen.path"})
+
     def _apply(self, event: events.Event) -> None:
         now = time.time()
         if isinstance(event, failures.UpstreamError):
-            self._finish_all(Message.Status.ERROR, event.describe())
+            # Finished choices too: a gateway may send its error after a finish chunk,
+            # and the answer is then not the complete one it looked like.
+            self._finish_all(Message.Status.ERROR, event.describe(), finished_too=True)
             return
         if isinstance(event, events.Usage):
             self._apply_usage(event)
@@ -291,6 +320,10 @@ class Generation:
             choice.first_reasoning_at = choice.first_reasoning_at or now
         elif isinstance(event, events.ContentDelta):
             choice.content += event.text
+            choice.first_content_at = choice.first_content_at or now
+        elif isinstance(event, events.RefusalDelta):
+            # Shown apart from the answer, once the message ends (not streamed live).
+            choice.refusal += event.text
             choice.first_content_at = choice.first_content_at or now
         elif isinstance(event, events.ToolCallDelta):
             self._tools.add(event)
@@ -312,6 +345,8 @@ class Generation:
             )
             if (value := getattr(usage, key)) is not None
         }
+        if usage.extra:
+            data["extra"] = usage.extra  # as sent (OpenRouter's cost): stored, never shown
         if usage.index is not None and usage.index in self.choices:
             self.choices[usage.index].usage = data
         elif len(self.choices) == 1:
@@ -324,10 +359,12 @@ class Generation:
         for choice in self.choices.values():
             choice.unsaved = True
 
-    def _finish_all(self, status: str, error: str = "") -> None:
+    def _finish_all(self, status: str, error: str = "", *, finished_too: bool = False) -> None:
+        """End the choices still streaming (`finished_too`: the complete ones as well)."""
         now = time.time()
+        ending = {Message.Status.STREAMING, Message.Status.COMPLETE}
         for choice in self.choices.values():
-            if choice.status != Message.Status.STREAMING:
+            if choice.status not in (ending if finished_too else {Message.Status.STREAMING}):
                 continue
             choice.status = status
             choice.error = error
@@ -398,6 +435,7 @@ class Generation:
         await Message.objects.filter(pk=c.message_id).aupdate(
             reasoning=c.reasoning,
             content=c.content,
+            refusal=c.refusal,
             tool_calls=self._tools.calls(index) or None,
             usage=c.usage,
             finish_reason=c.finish_reason,
@@ -420,6 +458,7 @@ class Generation:
             await Message.objects.filter(pk=c.message_id).aupdate(
                 reasoning=mending.storable(c.reasoning),
                 content=mending.storable(c.content),
+                refusal=mending.storable(c.refusal),
                 status=c.status,
                 error=c.error,
                 finished_at=_as_datetime(c.finished_at),
@@ -432,6 +471,22 @@ class Generation:
 
 # In the ORM's own thread: query logs belong to each thread's connections.
 _forget_queries = sync_to_async(reset_queries)
+
+
+def _same_batch(message: Message) -> dict[str, Any]:
+    """The fields a new choice shares with `message`, another answer of its batch."""
+    return {
+        "conversation_id": message.conversation_id,
+        "parent_id": message.parent_id,
+        "role": Message.Role.ASSISTANT,
+        "batch": message.batch,
+        "model": message.model,
+        "request_params": message.request_params,
+        "status": Message.Status.STREAMING,
+        "upstream": message.upstream,
+        "sent_at": message.sent_at,
+        "owner": message.owner,
+    }
 
 
 def _as_datetime(timestamp: float | None) -> datetime | None:
