@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal, NotRequired, Protocol, TypedDict, TypeGuard, cast
 
+from chat.api import jsonmode
+
 MetricKey = Literal[
     "first_reasoning_s",
     "reasoning_s",
@@ -267,7 +269,7 @@ def _largest_group(answers: Sequence[str]) -> int:
 
 
 def _json_agreement(answers: Sequence[str]) -> JsonAgreement:
-    objects = [obj for answer in answers if (obj := _json_object(answer)) is not None]
+    objects = [obj for answer in answers if (obj := jsonmode.as_object(answer)) is not None]
     fields = sorted({key for obj in objects for key in obj})
     agreeing = [
         key
@@ -276,16 +278,6 @@ def _json_agreement(answers: Sequence[str]) -> JsonAgreement:
         and len({_canonical(obj[key]) for obj in objects}) == 1
     ]
     return {"json_valid": len(objects), "json_agreeing_fields": agreeing, "json_fields": fields}
-
-
-def _json_object(answer: str) -> dict[str, object] | None:
-    # Whole numbers are read as floats so 1 and 1.0 compare equal; that also spares
-    # Python's limit on the digits of an int read from text.
-    try:
-        value = json.loads(answer, parse_int=float)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _canonical(value: object) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from chat.api import guidance
+from chat.api import guidance, jsonmode
 from chat.conversations import rendering
 from chat.figures import figure
 from chat.limits import rules
@@ -19,6 +20,19 @@ register = template.Library()
 def markdown(text: str) -> SafeString:
     # render_markdown escapes raw HTML and sanitises its output with an allowlist.
     return mark_safe(rendering.render_markdown(text or ""))  # noqa: S308
+
+
+@register.filter
+def json_check(answer: object) -> jsonmode.JsonCheck | None:
+    """A JSON-mode answer checked ("Valid JSON" or where it is not); None for any other
+    answer, or one with no text yet. `answer` is a Message or a snapshot's dict."""
+    if isinstance(answer, Mapping):
+        sent, content = answer.get("request_params"), answer.get("content")
+    else:
+        sent, content = getattr(answer, "request_params", None), getattr(answer, "content", "")
+    if not (isinstance(content, str) and content and isinstance(sent, Mapping)):
+        return None
+    return jsonmode.check(content) if jsonmode.is_json_mode(sent) else None
 
 
 @register.filter
