@@ -22,6 +22,12 @@ from collections.abc import Callable, Mapping
 from chat.api.params import PARAMS, ROLES, Param, range_error, stop_list_error
 from chat.api.tools import validate_tools
 
+# The API's reason, also given where the playground refuses to continue a JSON answer.
+PARTIAL_WITH_JSON = (
+    "A partial assistant message cannot be combined with response_format "
+    "json_object; drop one of them."
+)
+
 
 def validate_body(body: Mapping[str, object]) -> dict[str, str]:
     """Check a request body as the API does; {field: message}, empty when valid.
@@ -45,11 +51,18 @@ def validate_body(body: Mapping[str, object]) -> dict[str, str]:
             _put(errors, name, _BODY_CHECKS[param.kind](param, value))
     _put(errors, "stream_options", _stream_options_error(body))
     if "response_format" not in errors and _is_json_mode(body) and _has_partial(body):
-        errors["response_format"] = (
-            "A partial assistant message cannot be combined with response_format "
-            "json_object; drop one of them."
-        )
+        errors["response_format"] = PARTIAL_WITH_JSON
     return errors
+
+
+def partial_refusal(sent: Mapping[str, object]) -> str | None:
+    """Why a request sent with these parameters cannot go on in partial mode (what
+    Continue sends), in the API's words; None when it can.
+
+    >>> partial_refusal({"response_format": {"type": "json_object"}}) == PARTIAL_WITH_JSON
+    True
+    """
+    return PARTIAL_WITH_JSON if _is_json_mode(sent) else None
 
 
 def _put(errors: dict[str, str], name: str, message: str | None) -> None:

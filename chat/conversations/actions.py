@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from django.core.cache import cache
 from django.utils import timezone
 
-from chat.api import params
+from chat.api import params, rules
 from chat.conversations import generation, hub, owner
 from chat.conversations.generation import Choice, Generation
 from chat.conversations.tree import Tree, api_messages
@@ -24,7 +24,6 @@ from chat.models import Conversation, Message, title_from_prompt
 from chat.providers import upstreams
 from chat.providers.upstreams import Provider
 
-CONTINUE_PROMPT = "Continue exactly where you stopped."
 # How long a start may hold its conversation's claim; a process that dies holding one
 # leaves it this long at most.
 START_CLAIM_SECONDS = 30
@@ -150,19 +149,24 @@ def _prompt_messages(
     return api_messages(conversation.system_prompt, earlier, user.content)
 
 
+def continue_refusal(answer: Message) -> str | None:
+    """Why `answer` cannot be continued, in the API's words, or None: Continue uses
+    partial mode, which the API refuses together with json_object."""
+    return rules.partial_refusal(answer.request_params or {})
+
+
 async def continue_answer(
     conversation: Conversation, answer: Message, provider: Provider
 ) -> Generation:
     """Go on from where a stopped or cut answer ended, appending to the same answer.
 
-    Uses the API's partial mode (a last assistant message with partial: true),
-    which must not be mixed with json_object: JSON answers get a plain follow-up.
+    Uses the API's partial mode (a last assistant message with partial: true); an
+    answer `continue_refusal` refuses is the caller's to turn down.
     """
+    refused = continue_refusal(answer)
+    if refused:
+        raise ValueError(refused)
     sent = dict(answer.request_params)
-    if (sent.get("response_format") or {}).get("type") == "json_object":
-        return await send_prompt(
-            conversation, CONTINUE_PROMPT, conversation.settings, provider, answer
-        )
     tree = await load_tree(conversation)
     user = _prompt_of(tree, answer)
     earlier = tree.path(user.parent_id) if user.parent_id else []

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from chat.api import params
+from chat.api import params, rules
 from chat.conversations.tree import Step
 from chat.figures import figure
 from chat.models import Message
@@ -84,6 +84,8 @@ def card(message: Message, choice_count: int) -> dict:
         "choice_count": choice_count,
         "can_continue": message.status in (Message.Status.STOPPED, Message.Status.INTERRUPTED)
         or message.finish_reason == "length",
+        # Continue is shown even so: pressing it says why, beside Send (and its title here).
+        "continue_refusal": rules.partial_refusal(message.request_params or {}),
     }
 
 

@@ -204,9 +204,13 @@ class ConversationConsumer(StreamForwarding):
     async def _continue(
         self, conversation: Conversation, message: Message, content: dict[str, Any]
     ) -> None:
-        if not await self._is_answer(message) or not await self._idle(conversation):
+        if not await self._is_answer(message):
             return
-        if not await self._within_limits(conversation):
+        refused = actions.continue_refusal(message)
+        if refused:  # beside Send, where the person looks; nothing starts
+            await self._show_errors({"prompt": refused})
+            return
+        if not await self._idle(conversation) or not await self._within_limits(conversation):
             return
         await actions.continue_answer(conversation, message, self._provider(conversation))
 

@@ -137,8 +137,10 @@ def check_params(request: AuthedRequest) -> HttpResponse:
     data = {key: values[-1] for key, values in request.POST.lists()}
     submission = composer.read_submission({**data, "prompt": data.get("prompt") or "-"})
     errors = {k: v for k, v in submission.errors.items() if k in params.PARAMS}
+    # What the composer holds, so JSON mode can say when the prompt does not ask for JSON.
+    typed = [{"content": data.get(name) or ""} for name in ("system_prompt", "prompt")]
     context = {
-        "advice": guidance.advice(submission.settings),
+        "advice": guidance.advice(submission.settings, typed),
         "errors": errors,
         "cleared": [name for name in params.PARAMS if name not in errors],
     }

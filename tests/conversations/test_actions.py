@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chat.api import rules
 from chat.models import Conversation, Message
 from tests.sockets import connect, form, frames_until, is_done, recorded
 
@@ -123,17 +124,26 @@ async def test_continue_appends_to_a_stopped_answer_through_partial_mode(
     assert await Message.objects.filter(role="assistant").acount() == 1  # the same answer
 
 
-async def test_continue_in_json_mode_asks_with_a_plain_follow_up(
+async def test_continue_in_json_mode_is_refused_with_the_apis_reason_and_starts_nothing(
     alice_cookie, conversation, simulator_url
 ):
     ws = await connect(alice_cookie, conversation.pk)
-    await _turn(ws, **form("Give JSON", response_format="json_object", max_tokens="45"))
+    frames = await _turn(ws, **form("Give JSON", response_format="json_object", max_tokens="45"))
     (answer,) = await _answers(conversation)
-    await _turn(ws, **form("", action=f"continue:{answer.pk}"))
+    assert answer.finish_reason == "length"
+    # The button is there, and says why it cannot work.
+    assert f"Cannot continue in JSON mode: {rules.PARTIAL_WITH_JSON}" in frames[-2]
+    requests = len(recorded(simulator_url))
+    await ws.send_json_to(form("", action=f"continue:{answer.pk}"))
+    shown = await frames_until(ws, lambda f: f.startswith('{"event": "invalid"'))
     await ws.disconnect()
-    sent = recorded(simulator_url)[-1]["messages"]
-    assert not any(m.get("partial") for m in sent)
-    assert sent[-1]["role"] == "user"
+    beside_send = next(f for f in shown if rules.PARTIAL_WITH_JSON in f)
+    assert 'hx-target="#error-prompt"' in beside_send
+    assert len(recorded(simulator_url)) == requests  # nothing was sent
+    assert await Message.objects.filter(conversation=conversation).acount() == 2
+    before = answer.content
+    await answer.arefresh_from_db()
+    assert (answer.status, answer.content) == ("complete", before)
 
 
 async def test_a_message_of_another_conversation_is_refused(alice_cookie, alice, conversation, bob):

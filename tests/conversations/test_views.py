@@ -193,6 +193,25 @@ def test_checking_parameters_gives_advice_and_field_messages(alice_client):
     assert 'hx-target="#error-n"' in html and "between 1 and 5" in html
 
 
+@pytest.mark.parametrize(
+    ("typed", "mentions"),
+    [
+        ({"prompt": "List three fruits"}, False),
+        ({"prompt": "List three fruits as json"}, True),
+        ({"system_prompt": "Answer in JSON.", "prompt": "List three fruits"}, True),
+    ],
+)
+def test_json_mode_reminds_that_the_prompt_must_ask_for_json(alice_client, typed, mentions):
+    response = alice_client.post(
+        "/c/check-params/",
+        {"model": "kimi-k2-thinking", "response_format": "json_object", **typed},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert "JSON mode: ask for JSON explicitly in your prompt." in html
+    assert ("Your prompt does not mention JSON yet." in html) is not mentions
+
+
 def test_the_plain_form_send_refuses_an_invalid_value_and_sends_nothing(
     alice_client, started, simulator_url, settings
 ):
