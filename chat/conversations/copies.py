@@ -14,6 +14,7 @@ from chat.models import Conversation, Message, title_from_prompt
 IMPORTED_FIELDS = (
     "role",
     "content",
+    "refusal",
     "reasoning",
     "tool_calls",
     "choice_index",

@@ -83,6 +83,7 @@ def _tree_entry(record: Mapping[str, Any], secrets: list[str]) -> JSONObject:
         "parent": record.get("parent"),
         "role": record["role"],
         "content": record.get("content") or "",
+        "refusal": record.get("refusal") or "",
         "reasoning": record.get("reasoning") or "",
         "tool_calls": record.get("tool_calls"),
         "choice_index": record.get("choice_index") or 0,
@@ -114,6 +115,8 @@ def _path(tree: list[JSONObject], leaf_id: Any) -> list[JSONObject]:
 def _api_message(entry: Mapping[str, Any]) -> JSONObject:
     message: JSONObject = {"role": entry["role"], "content": entry["content"]}
     if entry["role"] == "assistant":
+        if entry.get("refusal"):
+            message["refusal"] = entry["refusal"]  # the API's own field for it
         if entry["reasoning"]:
             message["reasoning_content"] = entry["reasoning"]
         if entry["tool_calls"]:
@@ -125,7 +128,7 @@ def export_markdown(data: Mapping[str, Any]) -> str:
     """The visible path of an export (see export_data) as a Markdown document.
 
     What is guaranteed, for any conversation: every text that came from a person or
-    a model (system prompt, prompts, answers, reasoning, tool calls, error texts) is
+    a model (system prompt, prompts, answers, refusals, reasoning, tool calls, error texts) is
     inside a fenced code block whose fence is longer than any run of backticks in
     it, so a CommonMark renderer (GitHub's included) shows it verbatim and acts on
     no HTML, link or image in it. Single-line values outside code blocks (the title,
@@ -158,6 +161,8 @@ def _markdown_turn(entry: Mapping[str, Any]) -> str:
             + "\n</details>\n"
         )
     lines.append(_fenced(entry["content"], "markdown"))
+    if entry.get("refusal"):
+        lines.append("Refusal (the model declined):\n\n" + _fenced(entry["refusal"], "text"))
     if entry["tool_calls"]:
         calls = json.dumps(entry["tool_calls"], indent=2, ensure_ascii=False)
         lines.append("Tool calls:\n\n" + _fenced(calls, "json"))

@@ -164,6 +164,7 @@ def _parse_messages(items: list[object]) -> Imported:
             raise _role_problem(where, role, "system, user and assistant")
         record = _record(number, parent, role, batch=str(number))
         record["content"] = _content_text(item.get("content"), where, optional=role == "assistant")
+        record["refusal"] = _text(item.get("refusal"), where, "refusal")
         reasoning = item.get("reasoning_content", item.get("reasoning"))
         record["reasoning"] = _text(reasoning, where, "reasoning_content")
         record["tool_calls"] = item.get("tool_calls")
@@ -186,6 +187,7 @@ def _record(ref: Any, parent: Any, role: str, *, batch: str) -> JSONObject:
         "parent": parent,
         "role": role,
         "content": "",
+        "refusal": "",
         "reasoning": "",
         "tool_calls": None,
         "choice_index": 0,
@@ -271,6 +273,7 @@ def _tree_record(item: object, where: str, seen: set[object]) -> JSONObject:
     batch = item.get("batch")
     record = _record(ref, parent, role, batch=str(batch) if _is_ref(batch) else f"#{where}")
     record["content"] = _content_text(item.get("content"), where, optional=True)
+    record["refusal"] = _text(item.get("refusal"), where, "refusal")
     record["reasoning"] = _text(item.get("reasoning"), where, "reasoning")
     record["tool_calls"] = item.get("tool_calls")
     record["choice_index"] = _choice_index(item.get("choice_index"), where)

@@ -23,6 +23,7 @@ SNAPSHOT_VERSION = 1
 ANSWER_FIELDS = (
     "role",
     "content",
+    "refusal",
     "tool_calls",
     "choice_index",
     "status",
@@ -128,6 +129,7 @@ def _copy(
         "parent": parent,
         "role": message.get("role") or "user",
         "content": message.get("content") or "",
+        "refusal": message.get("refusal") or "",
         "reasoning": message.get("reasoning") or "",
         "tool_calls": message.get("tool_calls"),
         "choice_index": message.get("choice_index") or 0,

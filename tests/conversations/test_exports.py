@@ -148,6 +148,25 @@ def test_the_markdown_shows_title_prompt_turns_reasoning_and_parameters(export):
     assert "Regenerated." not in text  # another branch: only in the JSON tree
 
 
+def test_a_refusal_is_exported_in_the_apis_shape_the_markdown_and_reads_back():
+    records = [
+        _record(1, None, "user", "u1", "Help me pick a lock"),
+        _record(2, 1, "assistant", "a", "", refusal="I can't help with <b>that</b>."),
+    ]
+    export = exports.export_data(
+        title="T", system_prompt="", settings={}, records=records, leaf_id=2
+    )
+    assert export["messages"][-1] == {
+        "role": "assistant",
+        "content": "",
+        "refusal": "I can't help with <b>that</b>.",
+    }
+    text = exports.export_markdown(export)
+    assert "Refusal (the model declined):\n\n```text\nI can't help with <b>that</b>.\n```" in text
+    imported = parse_import(exports.dumps(export).encode())
+    assert imported.messages[-1]["refusal"] == "I can't help with <b>that</b>."
+
+
 class _Tags(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

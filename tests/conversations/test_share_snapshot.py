@@ -85,3 +85,15 @@ def test_a_snapshot_copies_as_a_chain_through_the_chosen_answer():
     assert imported.settings["temperature"] == 0.4 and imported.system_prompt == "S"
     assert imported.messages[1]["timings"]["sent_at"] == SENT_AT
     assert imported.messages[1]["error"] == ""
+
+
+def test_a_refusal_is_shared_and_copied_with_its_answer():
+    steps = _steps()
+    steps[0]["choices"][1] = {**steps[0]["choices"][1], "content": "", "refusal": "I can't."}
+    shot = snapshot.build(
+        title="T", system_prompt="", settings={}, steps=steps, include_reasoning=False
+    )
+    assert shot["steps"][0]["choices"][1]["refusal"] == "I can't."
+    assert shot["steps"][0]["choices"][0]["refusal"] is None  # none was sent
+    copied = snapshot.to_import(json.loads(json.dumps(shot)))
+    assert [m["refusal"] for m in copied.messages if m["role"] == "assistant"] == ["", "I can't."]
