@@ -12,10 +12,22 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
+from channels.testing import WebsocketCommunicator
+from django.test import AsyncClient
+from django.urls import reverse
 
-from chat.models import Message
+from chat.models import Comparison, ComparisonRun, Message
+from playground.asgi import application
 from tests.api.canned import CannedServer, Request
-from tests.sockets import appended, connect, form, frames_until, is_done, wait_generations
+from tests.sockets import (
+    ORIGIN,
+    appended,
+    connect,
+    form,
+    frames_until,
+    is_done,
+    wait_generations,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -149,6 +161,51 @@ async def test_a_choice_the_request_did_not_ask_for_gets_a_card_and_its_deltas(
         f'id="message-{extra.pk}" class="message assistant" data-status="complete"' in f
         for f in after
     )
+
+
+async def test_a_comparison_shows_a_choice_beyond_n_as_a_run_of_its_column(
+    alice, alice_cookie, gateway
+):
+    page_open = asyncio.Event()
+    gateway.chunks = [
+        _delta(0, content="First."),
+        page_open,  # the comparison's page is open before the extra choice arrives
+        _delta(1, content="Second."),
+        _finish(0),
+        _finish(1),
+    ]
+    client = AsyncClient()
+    await client.aforce_login(alice)
+    builder = {
+        "message-0-role": "user",
+        "message-0-content": "Hi",
+        "repeats": "1",
+        "action": "run",
+        "column-0-model": "kimi-k2-thinking",
+        "column-0-stream": "true",
+    }
+    response = await client.post(reverse("chat-compare-new"), builder)
+    comparison = await Comparison.objects.aget(pk=int(response["Location"].split("/")[-2]))
+    path = f"/ws/compare/{comparison.pk}/"
+    ws = WebsocketCommunicator(application, path, [ORIGIN, alice_cookie])
+    assert (await ws.connect())[0]
+    await ws.receive_from(timeout=SOON)  # the page as it joins: one run, streaming
+    page_open.set()
+    frames = await frames_until(ws, lambda f: 'id="stop-all"' in f and "Stop all</button>" not in f)
+    await ws.disconnect()
+    await wait_generations()
+    rows = ComparisonRun.objects.filter(comparison=comparison).select_related("message")
+    first, extra = [run async for run in rows.order_by("choice")]
+    assert [(run.column, run.repeat, run.choice) for run in (first, extra)] == [
+        (0, 0, 0),
+        (0, 0, 1),
+    ]
+    assert (extra.message.content, extra.message.status) == ("Second.", "complete")
+    assert extra.message.batch == first.message.batch
+    # Its card is drawn into the columns (replacing a card it never had would do nothing).
+    columns = [frame for frame in frames if 'hx-target="#columns"' in frame]
+    assert any(f'id="message-{extra.message.pk}"' in frame for frame in columns)
+    assert "Column 1, run 1, choice 2" in "".join(frames)
 
 
 async def test_usage_fields_beyond_the_counts_are_stored_and_not_shown(
