@@ -141,6 +141,7 @@ class Generation:
     _interrupted: bool = False
     _last_save: float = 0.0
     _tools: events.ToolCallAssembler = field(default_factory=events.ToolCallAssembler)
+    _dropped: set[int] = field(default_factory=set)  # choice indexes beyond MAX_CHOICES
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -289,7 +290,9 @@ class Generation:
         message of its own in the same batch, and the pages re-render the turn to show
         it. Its first event waits for that one write: a rare event, never per token."""
         if not 0 <= index < MAX_CHOICES or len(self.choices) >= MAX_CHOICES:
-            log.warning("conversation %s: choice %s dropped", self.conversation_id, index)
+            if index not in self._dropped:
+                self._dropped.add(index)
+                log.warning("conversation %s: choice %s dropped", self.conversation_id, index)
             return
         first = await Message.objects.aget(pk=next(iter(self.choices.values())).message_id)
         message = await Message.objects.acreate(**_same_batch(first), choice_index=index)
@@ -347,6 +350,8 @@ class Generation:
         }
         if usage.extra:
             data["extra"] = usage.extra  # as sent (OpenRouter's cost): stored, never shown
+        if usage.index in self._dropped:
+            return
         if usage.index is not None and usage.index in self.choices:
             self.choices[usage.index].usage = data
         elif len(self.choices) == 1:
@@ -362,9 +367,9 @@ class Generation:
     def _finish_all(self, status: str, error: str = "", *, finished_too: bool = False) -> None:
         """End the choices still streaming (`finished_too`: the complete ones as well)."""
         now = time.time()
-        ending = {Message.Status.STREAMING, Message.Status.COMPLETE}
+        ending = [Message.Status.STREAMING, *([Message.Status.COMPLETE] if finished_too else [])]
         for choice in self.choices.values():
-            if choice.status not in (ending if finished_too else {Message.Status.STREAMING}):
+            if choice.status not in ending:
                 continue
             choice.status = status
             choice.error = error

@@ -36,6 +36,7 @@ pytestmark = [
 
 # The longest a test waits for something it expects to happen at once.
 SOON = 30
+USAGE = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
 
 
 def _data(payload: object) -> bytes:
@@ -161,6 +162,23 @@ async def test_a_choice_the_request_did_not_ask_for_gets_a_card_and_its_deltas(
         f'id="message-{extra.pk}" class="message assistant" data-status="complete"' in f
         for f in after
     )
+
+
+@pytest.mark.parametrize("index", [-1, 32, 5000])
+async def test_a_choice_numbered_out_of_bounds_is_dropped_and_the_rest_kept(
+    alice_cookie, conversation, gateway, index
+):
+    gateway.chunks = [
+        _delta(0, content="Kept."),
+        _delta(index, content="Dropped."),
+        _finish(index),
+        _data({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop", "usage": USAGE}]}),
+        _data({"choices": [{"index": index, "delta": {}, "usage": {"completion_tokens": 99}}]}),
+    ]
+    [answer], frames = await _answers(alice_cookie, conversation)
+    assert (answer.status, answer.content) == ("complete", "Kept.")
+    assert answer.usage == USAGE  # not the dropped choice's
+    assert "Dropped." not in frames
 
 
 async def test_a_comparison_shows_a_choice_beyond_n_as_a_run_of_its_column(
