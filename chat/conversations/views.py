@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
-from chat.api import guidance, params
+from chat.api import guidance, params, tools
 from chat.conversations import actions, cards, composer, copies, frames, listing, recovery, starting
 from chat.models import Conversation, Message
 from chat.providers import upstreams
@@ -60,6 +60,7 @@ def conversation_page(request: AuthedRequest, pk: int) -> HttpResponse:
         "streaming": conversation.messages.filter(status=Message.Status.STREAMING).exists(),
         "max_frame_bytes": frames.MAX_FRAME_BYTES,
         "page_version": conversation.page_version(),
+        "tool_examples": tools.EXAMPLES,
     }
     return render(request, "conversations/conversation.html", context)
 
@@ -135,12 +136,25 @@ def websocket_only(request: HttpRequest, pk: int) -> HttpResponse:
 def check_params(request: AuthedRequest) -> HttpResponse:
     """The panel's values checked as they change: advice, plus a message per bad field."""
     data = {key: values[-1] for key, values in request.POST.lists()}
+    example = data.pop("tool_example", "")
+    added = None
+    if example:  # the "Tool examples" picker: the example goes into Tools, then the check
+        text, added = tools.with_example(data.get("tools", ""), example)
+        data["tools"] = text
     submission = composer.read_submission({**data, "prompt": data.get("prompt") or "-"})
     errors = {k: v for k, v in submission.errors.items() if k in params.PARAMS}
+    if added:
+        errors["tools"] = added
     context = {
         "advice": guidance.advice(submission.settings),
         "errors": errors,
         "cleared": [name for name in params.PARAMS if name not in errors],
+        "tools_field": cards.PanelField(
+            params.PARAMS["tools"], data["tools"], errors.get("tools", "")
+        )
+        if example
+        else None,
+        "tool_examples": tools.EXAMPLES,
     }
     return render(request, "conversations/check_params.html", context)
 

@@ -9,6 +9,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from chat.api import guidance
 from chat.conversations import rendering
+from chat.conversations import tool_calls as tool_calls_module
 from chat.figures import figure
 from chat.limits import rules
 
@@ -40,3 +41,9 @@ def figure_filter(value: float | None) -> str:
 def cooloff_text(value: timedelta) -> str:
     """A lockout's length as a person reads it: "15 min"."""
     return rules.wait_text(int(value.total_seconds()))
+
+
+@register.simple_tag
+def shown_tool_calls(tool_calls: list | None, live: bool) -> list[tool_calls_module.ShownCall]:
+    """An answer's tool calls as its card shows them (chat/conversations/tool_calls.py)."""
+    return tool_calls_module.shown(tool_calls, finished=not live)
