@@ -16,6 +16,7 @@ IMPORTED_FIELDS = (
     "content",
     "reasoning",
     "tool_calls",
+    "tool_results",
     "choice_index",
     "model",
     "request_params",
