@@ -147,3 +147,57 @@ def with_example(tools_text: str, label: str) -> tuple[str, str | None]:
     if example["function"]["name"] in names:
         return tools_text, f'A tool named "{example["function"]["name"]}" is already in Tools.'
     return json.dumps([*tools, example], indent=2, ensure_ascii=False), None
+
+
+def listed(tools_text: str) -> list[tuple[str, str]]:
+    """(name, description) of each tool in the field's text, for the list beside it;
+    nothing while the text is not a tools array.
+
+    >>> listed('[{"type": "function", "function": {"name": "f", "description": "Does f."}}]')
+    [('f', 'Does f.')]
+    """
+    tools = _loaded(tools_text)
+    if tools is None:
+        return []
+    rows = []
+    for tool in tools:
+        function = tool.get("function") if isinstance(tool, Mapping) else None
+        function = function if isinstance(function, Mapping) else {}
+        rows.append((str(function.get("name") or "?"), str(function.get("description") or "")))
+    return rows
+
+
+def edited(tools_text: str, action: str) -> tuple[str, str | None]:
+    """The field's text after "up:N", "down:N" or "remove:N" (N from 0) on its list, or
+    the text unchanged and why.
+
+    >>> text, _ = with_example("", "Weather")
+    >>> text, _ = with_example(text, "Calculator")
+    >>> [name for name, _ in listed(edited(text, "up:1")[0])]
+    ['calculate', 'get_weather']
+    """
+    tools = _loaded(tools_text)
+    verb, _, number = action.partition(":")
+    if tools is None or not number.isdigit() or int(number) >= len(tools):
+        return tools_text, "That tool is no longer in Tools: the list was out of date."
+    index = int(number)
+    if verb == "remove":
+        del tools[index]
+    elif verb in ("up", "down"):
+        other = index - 1 if verb == "up" else index + 1
+        if not 0 <= other < len(tools):
+            return tools_text, None
+        tools[index], tools[other] = tools[other], tools[index]
+    else:
+        return tools_text, f"Unknown change to Tools: {action!r}."
+    return (json.dumps(tools, indent=2, ensure_ascii=False) if tools else ""), None
+
+
+def _loaded(tools_text: str) -> list[Any] | None:
+    if not tools_text.strip():
+        return []
+    try:
+        tools = json.loads(tools_text)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return tools if isinstance(tools, list) else None

@@ -136,11 +136,12 @@ def websocket_only(request: HttpRequest, pk: int) -> HttpResponse:
 def check_params(request: AuthedRequest) -> HttpResponse:
     """The panel's values checked as they change: advice, plus a message per bad field."""
     data = {key: values[-1] for key, values in request.POST.lists()}
-    example = data.pop("tool_example", "")
+    example, change = data.pop("tool_example", ""), data.pop("tool_edit", "")
     added = None
     if example:  # the "Tool examples" picker: the example goes into Tools, then the check
-        text, added = tools.with_example(data.get("tools", ""), example)
-        data["tools"] = text
+        data["tools"], added = tools.with_example(data.get("tools", ""), example)
+    elif change:  # a button of the list of tools: move one up or down, or remove it
+        data["tools"], added = tools.edited(data.get("tools", ""), change)
     submission = composer.read_submission({**data, "prompt": data.get("prompt") or "-"})
     errors = {k: v for k, v in submission.errors.items() if k in params.PARAMS}
     if added:
@@ -152,7 +153,7 @@ def check_params(request: AuthedRequest) -> HttpResponse:
         "tools_field": cards.PanelField(
             params.PARAMS["tools"], data["tools"], errors.get("tools", "")
         )
-        if example
+        if example or change
         else None,
         "tool_examples": tools.EXAMPLES,
     }

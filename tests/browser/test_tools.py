@@ -156,3 +156,25 @@ def test_a_tools_json_error_says_where(page: Page, base: str) -> None:
     expect(page.locator("#error-tools")).to_have_text(
         "Tools is not valid JSON: Expecting value at line 3, column 16."
     )
+
+
+def test_tools_are_listed_and_can_be_reordered_and_removed(page: Page, base: str) -> None:
+    sign_up(page, base, "erin")
+    _pick_example(page, "Weather")
+    _pick_example(page, "Calculator")
+    listed = page.get_by_role("list", name="Tools offered").get_by_role("listitem")
+    expect(listed).to_have_count(2)
+    expect(listed.nth(0)).to_contain_text("get_weather")
+
+    page.get_by_role("button", name="Move calculate up").click()
+    expect(listed.nth(0)).to_contain_text("calculate")
+    names = [t["function"]["name"] for t in json.loads(_tools_text(page))]
+    assert names == ["calculate", "get_weather"]
+
+    page.get_by_role("button", name="Remove calculate").click()
+    expect(listed).to_have_count(1)
+    assert [t["function"]["name"] for t in json.loads(_tools_text(page))] == ["get_weather"]
+
+
+def _tools_text(page: Page) -> str:
+    return page.get_by_label("Tools", exact=True).input_value()
