@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from chat.api.tools import MAX_TOOLS, too_deep, validate_tools
+from chat.api.tools import MAX_TOOLS, json_error, too_deep, validate_tools
 
 DEFAULT_MODELS: tuple[str, ...] = ("kimi-k2-thinking", "kimi-k2-thinking-turbo")
 
@@ -357,7 +357,7 @@ def _parse_tools(param: Param, raw: object) -> tuple[object, str | None]:
         try:
             tools = json.loads(raw)
         except json.JSONDecodeError as exc:
-            return None, f"{param.label} must be valid JSON: {exc}."
+            return None, json_error(param.label, exc)
         except RecursionError:
             return None, too_deep(param.label)
     if tools is None or tools == []:

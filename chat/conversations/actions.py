@@ -115,6 +115,31 @@ async def send_prompt(
     return await _answer(conversation, user, body, provider)
 
 
+async def send_results(
+    conversation: Conversation,
+    answer: Message,
+    results: list[dict],
+    settings: dict,
+    provider: Provider,
+) -> Generation:
+    """The results of `answer`'s tool calls, one tool message under it, and the model's
+    next answer to them: the request carries the calls with their reasoning, then one
+    `tool` message per call, in order (tree.api_messages)."""
+    tree = await load_tree(conversation)
+    results_message = await Message.objects.acreate(
+        conversation=conversation,
+        parent=answer,
+        role=Message.Role.TOOL,
+        tool_results=results,
+        status=Message.Status.COMPLETE,
+        sent_at=timezone.now(),
+    )
+    conversation.settings = settings
+    earlier = [*tree.path(answer.pk), results_message]
+    body = params.build_body(settings, api_messages(conversation.system_prompt, earlier, None))
+    return await _answer(conversation, results_message, body, provider)
+
+
 async def regenerate(
     conversation: Conversation,
     answer: Message,
@@ -145,6 +170,8 @@ def _prompt_messages(
     conversation: Conversation, tree: Tree[Message], answer: Message
 ) -> list[dict[str, object]]:
     user = _prompt_of(tree, answer)
+    if user.role == Message.Role.TOOL:  # an answer to tool results: they end the path
+        return api_messages(conversation.system_prompt, tree.path(user.pk), None)
     earlier = tree.path(user.parent_id) if user.parent_id else []
     return api_messages(conversation.system_prompt, earlier, user.content)
 

@@ -30,6 +30,8 @@ class Turn:
     """One step of the visible path, as the page shows it."""
 
     step: Step[Message]
+    # The path's last turn: its answers' tool calls can be answered from their cards.
+    last: bool = False
 
     @property
     def user(self) -> Message | None:
@@ -43,7 +45,10 @@ class Turn:
     def cards(self) -> list[dict]:
         count = len(self.step.choices)
         return [
-            {**card(message, count), "chosen": message.pk == getattr(self.step.chosen, "pk", None)}
+            {
+                **card(message, count, last=self.last),
+                "chosen": message.pk == getattr(self.step.chosen, "pk", None),
+            }
             for message in self.step.choices
         ]
 
@@ -69,12 +74,16 @@ def _nav(siblings: list, position: int) -> dict | None:
 
 
 def turns(steps: list[Step[Message]]) -> list[Turn]:
-    return [Turn(step) for step in steps]
+    return [Turn(step, last=number == len(steps)) for number, step in enumerate(steps, start=1)]
 
 
-def card(message: Message, choice_count: int) -> dict:
-    """The context of one assistant card (the `assistant-card` partial)."""
+def card(message: Message, choice_count: int, *, last: bool = False) -> dict:
+    """The context of one assistant card (the `assistant-card` partial). `last`: the
+    card is in the path's last turn, so nothing follows it there yet."""
     return {
+        "answerable": last
+        and bool(message.tool_calls)
+        and message.status == Message.Status.COMPLETE,
         "message": message,
         "live": message.status == Message.Status.STREAMING,
         "metrics": metrics(message),

@@ -16,7 +16,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
 from chat.api import guidance, params
-from chat.conversations import actions, cards, composer, recovery, tree
+from chat.conversations import actions, cards, composer, recovery, tool_calls, tree
 from chat.conversations.composer import Submission
 from chat.conversations.forwarding import StreamForwarding, partial
 from chat.limits import rules
@@ -219,6 +219,27 @@ class ConversationConsumer(StreamForwarding):
     ) -> None:
         await actions.switch(conversation, message)
 
+    async def _results(
+        self, conversation: Conversation, message: Message, content: dict[str, Any]
+    ) -> None:
+        """ "Send results": the person's result for each of an answer's tool calls, and the
+        model's answer to them, with the panel's settings as they are now."""
+        slot = f"results-{message.pk}"
+        if message.role != Message.Role.ASSISTANT or not message.tool_calls:
+            await self._show_errors({"prompt": "That answer has no tool calls to answer."})
+            return
+        results, problem = tool_calls.read_results(message.pk, message.tool_calls, content)
+        if problem:
+            await self._show_errors({slot: problem})
+            return
+        submission = await self._valid_submission(conversation, {**content, "prompt": "-"})
+        if submission is None:
+            return
+        await actions.send_results(
+            conversation, message, results, submission.settings, self._provider(conversation)
+        )
+        await self._accepted(submission, cleared=False)
+
     # The actions on one message ("regenerate:42"); a plain "send" has none.
     _ON_MESSAGE: ClassVar[dict[str, _MessageAction]] = {
         "edit": _edit,
@@ -226,6 +247,7 @@ class ConversationConsumer(StreamForwarding):
         "rerun": _rerun,
         "continue": _continue,
         "switch": _switch,
+        "results": _results,
     }
 
     async def _valid_submission(
@@ -239,6 +261,9 @@ class ConversationConsumer(StreamForwarding):
         own, refused = await upstreams.achosen(self.user, submission.provider)
         if refused:
             submission.errors["provider"] = refused
+        if "tools" in submission.errors and prompt_field not in submission.errors:
+            # Where the person looks when Send does nothing, not only in the side panel.
+            submission.errors[prompt_field] = submission.errors["tools"]
         if submission.errors:
             await self._show_errors(submission.errors)
             return None
@@ -391,8 +416,11 @@ def _render_changes(
             html = render_to_string(f"{PAGE}#turn", {"turn": turn})
             parts.append(partial("#turns", "beforeend", html))
             continue
-        for card in turn.cards:  # an unchanged turn: only its answers that ended
-            if card["message"].pk in ended:
+        # An unchanged turn: only its answers that ended, and those whose tool calls
+        # gain or lose their result boxes as the turn stops or starts being the last.
+        moved = turn.last != (index == len(shown_turns) - 1)
+        for card in turn.cards:
+            if card["message"].pk in ended or (moved and card["message"].tool_calls):
                 html = render_to_string(f"{PAGE}#assistant-card", card)
                 parts.append(partial(f"#message-{card['message'].pk}", "outerHTML", html))
     return "".join(parts), title, now, _streaming_text(rendered)

@@ -17,6 +17,7 @@ IMPORTED_FIELDS = (
     "refusal",
     "reasoning",
     "tool_calls",
+    "tool_results",
     "choice_index",
     "model",
     "request_params",

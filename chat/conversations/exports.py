@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from chat.api import params
+from chat.conversations.tree import tool_message
 
 EXPORT_FORMAT = "reasoning-playground/1"
 TIMINGS = ("sent_at", "first_reasoning_at", "first_content_at", "finished_at")
@@ -55,7 +56,11 @@ def export_data(
     messages: list[JSONObject] = []
     if system_prompt.strip():
         messages.append({"role": "system", "content": system_prompt})
-    messages += [_api_message(entry) for entry in path]
+    for entry in path:
+        if entry["role"] == "tool":  # one API message per call it answers
+            messages += [tool_message(result) for result in entry["tool_results"] or []]
+        else:
+            messages.append(_api_message(entry))
     return {
         "format": EXPORT_FORMAT,
         "title": title,
@@ -86,6 +91,7 @@ def _tree_entry(record: Mapping[str, Any], secrets: list[str]) -> JSONObject:
         "refusal": record.get("refusal") or "",
         "reasoning": record.get("reasoning") or "",
         "tool_calls": record.get("tool_calls"),
+        "tool_results": record.get("tool_results"),
         "choice_index": record.get("choice_index") or 0,
         "batch": str(record.get("batch") or ""),
         "model": record.get("model") or "",
@@ -148,6 +154,8 @@ def export_markdown(data: Mapping[str, Any]) -> str:
 
 
 def _markdown_turn(entry: Mapping[str, Any]) -> str:
+    if entry["role"] == "tool":
+        return _markdown_results(entry["tool_results"] or [])
     if entry["role"] != "assistant":
         return "### You\n\n" + _fenced(entry["content"], "text")
     facts = [entry["model"], entry["status"]]
@@ -169,6 +177,16 @@ def _markdown_turn(entry: Mapping[str, Any]) -> str:
     if entry["error"]:
         lines.append("Error:\n\n" + _fenced(entry["error"], "text"))
     lines.append(_parameters_table(entry["request_params"]))
+    return "\n".join(lines)
+
+
+def _markdown_results(results: list[Mapping[str, Any]]) -> str:
+    lines = ["### Tool results\n"]
+    for result in results:
+        failed = " (this call failed)" if result.get("failed") else ""
+        call = _inline(result.get("tool_call_id") or "")
+        head = f"Result for {_inline(result.get('name') or '')}{failed}, call {call}:"
+        lines.append(head + "\n\n" + _fenced(str(result.get("content") or ""), "text"))
     return "\n".join(lines)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
@@ -17,6 +18,13 @@ def partial(target: str, swap: str, html: SafeString) -> str:
     return format_html(
         '<hx-partial hx-target="{}" hx-swap="{}">{}</hx-partial>', target, swap, html
     )
+
+
+def _tool_calls(pk: int, calls: list[dict[str, Any]]) -> str:
+    html = render_to_string(
+        "conversations/_tool_calls.html", {"pk": pk, "calls": calls, "live": True}
+    )
+    return partial(f"#tool-calls-{pk}", "innerHTML", SafeString(html))
 
 
 class StreamForwarding(GuardedSocket):
@@ -100,7 +108,15 @@ class StreamForwarding(GuardedSocket):
                 partial(f"#answer-text-{part['id']}", "innerHTML", escape(part["content"]))
             )
             parts.append(partial(f"#gen-status-{part['id']}", "innerHTML", status))
+            if part.get("tools"):
+                parts.append(_tool_calls(part["id"], part["tools"]))
         await self.send(text_data="".join(parts))
+
+    async def gen_tools(self, event: dict[str, Any]) -> None:
+        """A streaming answer's tool calls so far, each published whole (they are small,
+        and a whole list needs no offsets): the card's list is replaced."""
+        if event["id"] in self.shown:  # a card this page shows as streaming
+            await self.send(text_data=_tool_calls(event["id"], event["calls"]))
 
     async def gen_status(self, event: dict[str, Any]) -> None:
         """A generation's status line on its cards ("Retrying in 7 s…"), or cleared."""

@@ -111,6 +111,7 @@ class Choice:
     error: str = ""
     seen: bool = False
     unsaved: bool = False
+    published_tools: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -383,8 +384,13 @@ class Generation:
 
     def _snapshot(self) -> list[dict]:
         return [
-            {"id": c.message_id, "reasoning": c.reasoning, "content": c.content}
-            for c in self.choices.values()
+            {
+                "id": c.message_id,
+                "reasoning": c.reasoning,
+                "content": c.content,
+                "tools": self._tools.calls(index),
+            }
+            for index, c in self.choices.items()
         ]
 
     async def _send(self, event: dict) -> None:
@@ -410,6 +416,16 @@ class Generation:
             c.published_content = len(c.content)
         if parts:
             await self._send({"type": "gen.delta", "parts": parts})
+        await self._publish_tools()
+
+    async def _publish_tools(self) -> None:
+        """Each choice's tool calls, whole, when they changed: the name as soon as it
+        arrives, then the arguments as they fill in (forwarding.gen_tools)."""
+        for index, c in self.choices.items():
+            calls = self._tools.calls(index)
+            if calls and calls != c.published_tools:
+                c.published_tools = calls
+                await self._send({"type": "gen.tools", "id": c.message_id, "calls": calls})
 
     async def _save(self, *, final: bool = False, heartbeat: bool = False) -> None:
         self._last_save = time.monotonic()

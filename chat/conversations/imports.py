@@ -17,12 +17,14 @@ from typing import Any
 
 from chat.api import params, rules
 from chat.conversations.exports import EXPORT_FORMAT, TIMINGS, JSONObject
+from chat.conversations.tree import tool_message
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_MESSAGES = 5_000
 STATUSES = ("streaming", "complete", "stopped", "error", "interrupted")
-# The playground keeps prompts and answers; a system prompt is a conversation field.
-IMPORT_ROLES = ("user", "assistant")
+# The playground keeps prompts, answers and tool results; a system prompt is a
+# conversation field.
+IMPORT_ROLES = ("user", "assistant", "tool")
 TITLE_LENGTH = 200
 MODEL_LENGTH = 200
 FINISH_REASON_LENGTH = 40
@@ -161,7 +163,17 @@ def _parse_messages(items: list[object]) -> Imported:
             system.append(_content_text(item.get("content"), where))
             continue
         if role not in IMPORT_ROLES:
-            raise _role_problem(where, role, "system, user and assistant")
+            raise _role_problem(where, role, "system, user, assistant and tool")
+        if role == "tool":  # the results of one answer's calls are one tool message
+            previous = imported.messages[-1] if imported.messages else None
+            if previous is None or previous["role"] != "tool":
+                calls = (previous or {}).get("tool_calls") or []
+                previous = _record(number, parent, "tool", batch=str(number))
+                previous["tool_results"], previous["calls"] = [], calls
+                imported.messages.append(previous)
+                parent = number
+            previous["tool_results"].append(_plain_result(item, previous["calls"], where))
+            continue
         record = _record(number, parent, role, batch=str(number))
         record["content"] = _content_text(item.get("content"), where, optional=role == "assistant")
         record["refusal"] = _text(item.get("refusal"), where, "refusal")
@@ -170,6 +182,8 @@ def _parse_messages(items: list[object]) -> Imported:
         record["tool_calls"] = item.get("tool_calls")
         imported.messages.append(record)
         parent = number
+    for record in imported.messages:
+        record.pop("calls", None)
     # The API's own rules catch what is left: tool-call shapes, content beside them.
     error = rules.validate_messages(items)
     if error:
@@ -190,6 +204,7 @@ def _record(ref: Any, parent: Any, role: str, *, batch: str) -> JSONObject:
         "refusal": "",
         "reasoning": "",
         "tool_calls": None,
+        "tool_results": None,
         "choice_index": 0,
         "batch": batch,
         "model": "",
@@ -245,7 +260,7 @@ def _parse_export(document: JSONObject) -> Imported:
         record = _tree_record(item, f"Message {number}", seen)
         seen.add(record["ref"])
         imported.messages.append(record)
-    error = rules.validate_messages([_shape_for_api(r) for r in imported.messages])
+    error = rules.validate_messages([m for r in imported.messages for m in _shape_for_api(r)])
     if error:
         raise ImportProblem(error)
     leaf = document.get("current_leaf")
@@ -269,13 +284,15 @@ def _tree_record(item: object, where: str, seen: set[object]) -> JSONObject:
         raise ImportProblem(f"{where}: its parent must be a message listed before it.")
     role = item.get("role")
     if role not in IMPORT_ROLES:
-        raise _role_problem(where, role, "user and assistant")
+        raise _role_problem(where, role, "user, assistant and tool")
     batch = item.get("batch")
     record = _record(ref, parent, role, batch=str(batch) if _is_ref(batch) else f"#{where}")
     record["content"] = _content_text(item.get("content"), where, optional=True)
     record["refusal"] = _text(item.get("refusal"), where, "refusal")
     record["reasoning"] = _text(item.get("reasoning"), where, "reasoning")
     record["tool_calls"] = item.get("tool_calls")
+    if role == "tool":
+        record["tool_results"] = _tree_results(item.get("tool_results"), where)
     record["choice_index"] = _choice_index(item.get("choice_index"), where)
     record["model"] = _text(item.get("model"), where, "model", limit=MODEL_LENGTH)
     record["finish_reason"] = _text(
@@ -289,11 +306,56 @@ def _tree_record(item: object, where: str, seen: set[object]) -> JSONObject:
     return record
 
 
-def _shape_for_api(record: Mapping[str, Any]) -> JSONObject:
+def _shape_for_api(record: Mapping[str, Any]) -> list[JSONObject]:
+    if record["role"] == "tool":
+        return [tool_message(result) for result in record["tool_results"]]
     message = {"role": record["role"], "content": record["content"]}
     if record["tool_calls"] is not None:
         message["tool_calls"] = record["tool_calls"]
-    return message
+    return [message]
+
+
+def _plain_result(item: Mapping[str, Any], calls: list[Any], where: str) -> JSONObject:
+    """One `tool` message of a messages array, as a result of the answer before it."""
+    names = {
+        call.get("id"): (call.get("function") or {}).get("name")
+        for call in calls
+        if isinstance(call, dict)
+    }
+    call_id = item.get("tool_call_id")
+    if call_id not in names:
+        raise ImportProblem(
+            f"{where}: a tool result must follow the assistant message whose tool call "
+            f"(tool_call_id {json.dumps(call_id)}) it answers."
+        )
+    return {
+        "tool_call_id": call_id,
+        "name": str(names[call_id] or item.get("name") or ""),
+        "content": _content_text(item.get("content"), where),
+        "failed": False,
+    }
+
+
+def _tree_results(value: object, where: str) -> list[JSONObject]:
+    if not isinstance(value, list) or not value:
+        raise ImportProblem(f"{where}: a tool message needs tool_results, a list of results.")
+    results = []
+    for number, result in enumerate(value, start=1):
+        at = f"{where}, result {number}"
+        if not isinstance(result, dict) or not isinstance(result.get("tool_call_id"), str):
+            raise ImportProblem(f"{at}: each result needs the tool_call_id it answers.")
+        failed = result.get("failed", False)
+        if not isinstance(failed, bool):
+            raise ImportProblem(f"{at}: failed must be true or false.")
+        results.append(
+            {
+                "tool_call_id": result["tool_call_id"],
+                "name": _text(result.get("name"), at, "name", limit=64),
+                "content": _text(result.get("content"), at, "content"),
+                "failed": failed,
+            }
+        )
+    return results
 
 
 def _choice_index(value: object, where: str) -> int:

@@ -9,8 +9,9 @@ siblings of a batch are the other batches under the same prompt (regenerations).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -190,17 +191,21 @@ class _Sendable(Protocol):
     @property
     def tool_calls(self) -> list[object] | None: ...
     @property
+    def tool_results(self) -> list[dict[str, Any]] | None: ...
+    @property
     def status(self) -> str: ...
 
 
 def api_messages(
-    system_prompt: str, earlier: Iterable[_Sendable], prompt: str
+    system_prompt: str, earlier: Iterable[_Sendable], prompt: str | None
 ) -> list[dict[str, object]]:
-    """The messages to send for a new prompt after the earlier ones.
+    """The messages to send for a new prompt after the earlier ones (None: the earlier
+    ones end with tool results, which the model answers next).
 
     `earlier` is the visible path (one choice of each batch). An assistant's reasoning is
     sent back only with its tool calls (Moonshot rejects a tool-calling message
-    without its reasoning_content) and otherwise left out, as the API expects.
+    without its reasoning_content) and otherwise left out, as the API expects. A tool
+    message holds the results of its parent's calls: one API `tool` message each.
 
     >>> api_messages("Be brief.", [], "Hi")
     [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': 'Hi'}]
@@ -221,5 +226,29 @@ def api_messages(
                 entry["tool_calls"] = message.tool_calls
                 entry["reasoning_content"] = message.reasoning
             messages.append(entry)
-    messages.append({"role": "user", "content": prompt})
+        elif message.role == "tool":
+            messages.extend(tool_message(result) for result in message.tool_results or [])
+    if prompt is not None:
+        messages.append({"role": "user", "content": prompt})
     return messages
+
+
+def tool_message(result: Mapping[str, Any]) -> dict[str, object]:
+    """One tool result as the API takes it. A call the person marked as failed is sent
+    as {"error": ...}, so the model can tell a failure from a result.
+
+    >>> tool_message({"tool_call_id": "call_1", "name": "calculate", "content": "84"})
+    {'role': 'tool', 'tool_call_id': 'call_1', 'name': 'calculate', 'content': '84'}
+    >>> tool_message({"tool_call_id": "c", "name": "f", "content": "", "failed": True})["content"]
+    '{"error": "The call failed."}'
+    """
+    content = str(result.get("content") or "")
+    if result.get("failed"):
+        content = json.dumps({"error": content or "The call failed."}, ensure_ascii=False)
+    return {
+        "role": "tool",
+        "tool_call_id": str(result.get("tool_call_id") or ""),
+        # Moonshot's examples name the function too; other servers ignore it.
+        "name": str(result.get("name") or ""),
+        "content": content,
+    }

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
-from chat.api import guidance, params
+from chat.api import guidance, params, tools
 from chat.conversations import actions, cards, composer, copies, frames, listing, recovery, starting
 from chat.models import Conversation, Message
 from chat.providers import upstreams
@@ -60,6 +60,7 @@ def conversation_page(request: AuthedRequest, pk: int) -> HttpResponse:
         "streaming": conversation.messages.filter(status=Message.Status.STREAMING).exists(),
         "max_frame_bytes": frames.MAX_FRAME_BYTES,
         "page_version": conversation.page_version(),
+        "tool_examples": tools.EXAMPLES,
     }
     return render(request, "conversations/conversation.html", context)
 
@@ -135,14 +136,28 @@ def websocket_only(request: HttpRequest, pk: int) -> HttpResponse:
 def check_params(request: AuthedRequest) -> HttpResponse:
     """The panel's values checked as they change: advice, plus a message per bad field."""
     data = {key: values[-1] for key, values in request.POST.lists()}
+    example, change = data.pop("tool_example", ""), data.pop("tool_edit", "")
+    added = None
+    if example:  # the "Tool examples" picker: the example goes into Tools, then the check
+        data["tools"], added = tools.with_example(data.get("tools", ""), example)
+    elif change:  # a button of the list of tools: move one up or down, or remove it
+        data["tools"], added = tools.edited(data.get("tools", ""), change)
     submission = composer.read_submission({**data, "prompt": data.get("prompt") or "-"})
     errors = {k: v for k, v in submission.errors.items() if k in params.PARAMS}
+    if added:
+        errors["tools"] = added
     # What the composer holds, so JSON mode can say when the prompt does not ask for JSON.
     typed = [{"content": data.get(name) or ""} for name in ("system_prompt", "prompt")]
     context = {
         "advice": guidance.advice(submission.settings, typed),
         "errors": errors,
         "cleared": [name for name in params.PARAMS if name not in errors],
+        "tools_field": cards.PanelField(
+            params.PARAMS["tools"], data["tools"], errors.get("tools", "")
+        )
+        if example or change
+        else None,
+        "tool_examples": tools.EXAMPLES,
     }
     return render(request, "conversations/check_params.html", context)
 

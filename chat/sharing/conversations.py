@@ -55,7 +55,10 @@ def shared_title(conversation: Conversation, steps: list[dict[str, Any]]) -> str
 
 def _plain(node: Node) -> dict[str, Any]:
     message = _message(node)
-    data = {name: getattr(message, name) for name in (*snapshot.ANSWER_FIELDS, "reasoning")}
+    data = {
+        name: getattr(message, name)
+        for name in (*snapshot.ANSWER_FIELDS, "reasoning", "tool_results")
+    }
     data["timings"] = {name: getattr(message, name) for name in snapshot.TIMINGS}
     if message.role == Message.Role.ASSISTANT:
         data["sent"] = cards.sent_settings(message)

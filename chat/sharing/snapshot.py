@@ -70,10 +70,18 @@ def _step(step: Mapping[str, Any], include_reasoning: bool) -> dict[str, Any]:
     choices = [_answer(m, include_reasoning) for m in step.get("choices") or []]
     chosen = step.get("chosen") or 0
     return {
-        "user": {"role": user["role"], "content": user["content"]} if user else None,
+        "user": _prompt(user) if user else None,
         "choices": choices,
         "chosen": chosen if 0 <= chosen < len(choices) else 0,
     }
+
+
+def _prompt(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A step's prompt: the person's text, or the results they sent for tool calls."""
+    prompt = {"role": message["role"], "content": message["content"]}
+    if message["role"] == "tool":
+        prompt["tool_results"] = message.get("tool_results") or []
+    return prompt
 
 
 def _answer(message: Mapping[str, Any], include_reasoning: bool) -> dict[str, Any]:
@@ -132,6 +140,7 @@ def _copy(
         "refusal": message.get("refusal") or "",
         "reasoning": message.get("reasoning") or "",
         "tool_calls": message.get("tool_calls"),
+        "tool_results": message.get("tool_results"),
         "choice_index": message.get("choice_index") or 0,
         "batch": batch,
         "model": message.get("model") or "",

@@ -53,12 +53,12 @@ class Choice:
     index: int
     reasoning: tuple[str, ...]
     content: tuple[str, ...]
-    tool_call: ToolCall | None
+    tool_calls: tuple[ToolCall, ...]
     finish_reason: str
 
     @property
     def completion_tokens(self) -> int:
-        tool_tokens = self.tool_call.tokens if self.tool_call else 0
+        tool_tokens = sum(call.tokens for call in self.tool_calls)
         return len(self.reasoning) + len(self.content) + tool_tokens
 
 
@@ -112,14 +112,20 @@ def _choice(
 ) -> Choice:
     writer = Writer(seed, sampling, {"topic": prompt.topic})
     reasoning = split_tokens(reasoning_text(writer, prompt, options.reasoning_tokens))
-    if prompt.tool is not None:
-        arguments = json.dumps(tool_arguments(writer, prompt, prompt.tool.get("parameters")))
-        call = ToolCall(f"call_{seed:016x}", prompt.tool["name"], tuple(split_tokens(arguments)))
-        return _limited(Choice(index, tuple(reasoning), (), call, "tool_calls"), body)
+    if prompt.tools:
+        calls = tuple(
+            ToolCall(
+                f"call_{seed:016x}_{number}",
+                tool["name"],
+                tuple(
+                    split_tokens(json.dumps(tool_arguments(writer, prompt, tool.get("parameters"))))
+                ),
+            )
+            for number, tool in enumerate(prompt.tools)
+        )
+        return _limited(Choice(index, tuple(reasoning), (), calls, "tool_calls"), body)
     answer = _cut_at_stop(answer_text(writer, prompt, options.answer_tokens), body.get("stop"))
-    return _limited(
-        Choice(index, tuple(reasoning), tuple(split_tokens(answer)), None, "stop"), body
-    )
+    return _limited(Choice(index, tuple(reasoning), tuple(split_tokens(answer)), (), "stop"), body)
 
 
 def _cut_at_stop(text: str, stop: object) -> str:
@@ -136,10 +142,13 @@ def _limited(choice: Choice, body: Mapping[str, Any]) -> Choice:
     reasoning = choice.reasoning[:budget]
     budget -= len(reasoning)
     content = choice.content[:budget]
-    call = choice.tool_call
-    if call is not None:
-        call = ToolCall(call.id, call.name, call.fragments[: budget - 1]) if budget else None
-    return Choice(choice.index, reasoning, content, call, "length")
+    calls: list[ToolCall] = []
+    for call in choice.tool_calls:  # each call costs its name and its fragments
+        if budget <= 0:
+            break
+        calls.append(ToolCall(call.id, call.name, call.fragments[: budget - 1]))
+        budget -= call.tokens
+    return Choice(choice.index, reasoning, content, tuple(calls), "length")
 
 
 def _prompt_tokens(messages: list[Any]) -> tuple[int, int]:

@@ -2,12 +2,14 @@
 
 - The topic is the last user message's first three content words ("Explain quicksort
   in Python" -> "quicksort python").
-- tools: the answer is a tool call (finish_reason "tool_calls", arguments made up from
-  the tool's JSON schema) when the last message is the user's, tool_choice is not
-  "none", and either tool_choice names a function or is "required", or the message
-  mentions a tool's name (get_weather, "get weather", or a part of 4+ letters such as
-  "weather"), or says "call" / "use the tool" / "use a tool" (then the first tool).
-  After a tool result (role "tool") the answer quotes it.
+- tools: the answer is tool calls (finish_reason "tool_calls", arguments made up from
+  each tool's JSON schema) when the last message is the user's, tool_choice is not
+  "none", and either tool_choice names a function (that one) or the message mentions
+  tools' names (get_weather, "get weather", or a part of 4+ letters such as "weather"):
+  one call per tool mentioned, in the order of `tools`, so a message naming two tools
+  gets two parallel calls; or tool_choice is "required", or the message says "call" /
+  "use the tool" / "use a tool" (then the first tool). After tool results (the last
+  messages have role "tool") the answer quotes each of them.
 - Images (content parts of type image_url) are acknowledged in the answer: "I see 1
   image (image/png, 1234 bytes)." for data: URLs, "(from example.com)" for others.
 - A last assistant message with "partial": true is continued, not repeated.
@@ -45,8 +47,8 @@ class Prompt:
     place: str | None
     wants_code: bool
     images: tuple[str, ...]
-    tool: Mapping[str, Any] | None
-    tool_result: tuple[str, str] | None
+    tools: tuple[Mapping[str, Any], ...]  # the functions to call, in order
+    tool_results: tuple[tuple[str, str], ...]  # (name, content) of each result answered
     partial: str | None
     json_mode: bool
 
@@ -64,8 +66,8 @@ def read_prompt(body: Mapping[str, Any], messages: list[Any]) -> Prompt:
         place=_place_in(text),
         wants_code=re.search(r"\bcode\b", text, re.IGNORECASE) is not None,
         images=tuple(images),
-        tool=_tool_to_call(body, text),
-        tool_result=_tool_result(messages),
+        tools=_tools_to_call(body, text),
+        tool_results=_tool_results(messages),
         partial=text_of(last.get("content")) if partial else None,
         json_mode=response_format.get("type") == "json_object",
     )
@@ -144,36 +146,44 @@ def _describe_image_url(url: str) -> str:
     return f"{media_type}, {size} bytes"
 
 
-def _tool_result(messages: list[Any]) -> tuple[str, str] | None:
-    """(tool name, its content) when the last message is a tool result."""
-    last = messages[-1] if messages else None
-    if not isinstance(last, Mapping) or last.get("role") != "tool":
-        return None
-    name = last.get("name") if isinstance(last.get("name"), str) else None
-    for message in reversed(messages[:-1]):
+def _tool_results(messages: list[Any]) -> tuple[tuple[str, str], ...]:
+    """(tool name, its content) of each tool result at the end of the messages."""
+    results: list[tuple[str, str]] = []
+    for position in range(len(messages) - 1, -1, -1):
+        message = messages[position]
+        if not isinstance(message, Mapping) or message.get("role") != "tool":
+            break
+        results.append((_tool_name(messages[:position], message), text_of(message.get("content"))))
+    return tuple(reversed(results))
+
+
+def _tool_name(earlier: list[Any], result: Mapping[str, Any]) -> str:
+    """The function a tool result answers: the call with its tool_call_id."""
+    name = result.get("name") if isinstance(result.get("name"), str) else None
+    for message in reversed(earlier):
         for call in (message.get("tool_calls") or []) if isinstance(message, Mapping) else []:
-            if isinstance(call, Mapping) and call.get("id") == last.get("tool_call_id"):
-                name = call.get("function", {}).get("name") or name
-    return name or "tool", text_of(last.get("content"))
+            if isinstance(call, Mapping) and call.get("id") == result.get("tool_call_id"):
+                return call.get("function", {}).get("name") or name or "tool"
+    return name or "tool"
 
 
-def _tool_to_call(body: Mapping[str, Any], text: str) -> Mapping[str, Any] | None:
-    """The function the model calls, by the rule in the module docstring, or None."""
+def _tools_to_call(body: Mapping[str, Any], text: str) -> tuple[Mapping[str, Any], ...]:
+    """The functions the model calls, by the rule in the module docstring."""
     messages = body["messages"]
     functions: list[Mapping[str, Any]] = [t["function"] for t in body.get("tools") or []]
     choice = body.get("tool_choice", "auto")
     if not functions or choice == "none" or messages[-1].get("role") != "user":
-        return None
+        return ()
     if isinstance(choice, Mapping):
         wanted = (choice.get("function") or {}).get("name")
-        return next((f for f in functions if f["name"] == wanted), functions[0])
+        return (next((f for f in functions if f["name"] == wanted), functions[0]),)
     lowered = text.lower()
-    for function in functions:
-        if _mentions(lowered, function["name"]):
-            return function
+    mentioned = tuple(f for f in functions if _mentions(lowered, f["name"]))
+    if mentioned:
+        return mentioned
     if choice == "required" or _ASKS_FOR_A_TOOL.search(text):
-        return functions[0]
-    return None
+        return (functions[0],)
+    return ()
 
 
 def _mentions(text: str, name: str) -> bool:

@@ -198,10 +198,14 @@ def reasoning_text(writer: Writer, prompt: Prompt, tokens: int) -> str:
     leads = ["The user {asks} {topic}."]
     if prompt.images:
         leads.append("The message has an image, so I should {mention} it first.")
-    if prompt.tool is not None:
-        leads.append(f"The `{prompt.tool['name']}` tool can answer this, so I will call it.")
-    elif prompt.tool_result is not None:
-        leads.append(f"The `{prompt.tool_result[0]}` tool has answered; let me {{think}} it.")
+    if prompt.tools:
+        names = " and ".join(f"`{tool['name']}`" for tool in prompt.tools)
+        tools = "tool" if len(prompt.tools) == 1 else "tools"
+        leads.append(f"The {names} {tools} can answer this, so I will call {names}.")
+    elif prompt.tool_results:
+        names = " and ".join(f"`{name}`" for name, _ in prompt.tool_results)
+        answered = "tool has" if len(prompt.tool_results) == 1 else "tools have"
+        leads.append(f"The {names} {answered} answered; let me {{think}} it.")
     elif prompt.json_mode:
         leads.append("The answer must be one JSON object.")
     elif prompt.partial is not None:
@@ -213,11 +217,11 @@ def reasoning_text(writer: Writer, prompt: Prompt, tokens: int) -> str:
 
 def answer_text(writer: Writer, prompt: Prompt, tokens: int) -> str:
     leads = [_image_note(prompt.images)] if prompt.images else []
-    if prompt.tool_result is not None:
-        name, result = prompt.tool_result
-        quoted = cut_words(" ".join(result.split()), 40)
-        note = f"The `{name}` tool returned: {quoted}"
-        leads.append(note if note.endswith((".", "!", "?")) else note + ".")
+    if prompt.tool_results:
+        for name, result in prompt.tool_results:
+            quoted = cut_words(" ".join(result.split()), 40)
+            note = f"The `{name}` tool returned: {quoted}"
+            leads.append(note if note.endswith((".", "!", "?")) else note + ".")
         return writer.prose(max(tokens, count_words(" ".join(leads))), leads, _ANSWER_FILLERS)
     if prompt.json_mode:
         return _json_answer(writer, prompt, leads, tokens)

@@ -63,14 +63,17 @@ def _deltas(choice: Choice) -> list[dict[str, Any]]:
     deltas: list[dict[str, Any]] = [{"role": "assistant"}]
     deltas += [{"reasoning_content": token} for token in choice.reasoning]
     deltas += [{"content": token} for token in choice.content]
-    call = choice.tool_call
-    if call is not None:
+    for number, call in enumerate(choice.tool_calls):  # one after the other, as OpenAI streams
         function = {"name": call.name, "arguments": ""}
         deltas.append(
-            {"tool_calls": [{"index": 0, "id": call.id, "type": "function", "function": function}]}
+            {
+                "tool_calls": [
+                    {"index": number, "id": call.id, "type": "function", "function": function}
+                ]
+            }
         )
         deltas += [
-            {"tool_calls": [{"index": 0, "function": {"arguments": fragment}}]}
+            {"tool_calls": [{"index": number, "function": {"arguments": fragment}}]}
             for fragment in call.fragments
         ]
     return deltas
@@ -124,16 +127,14 @@ def completion_object(completion: Completion, completion_id: str, created: int) 
             "content": "".join(choice.content),
             "reasoning_content": "".join(choice.reasoning),
         }
-        if choice.tool_call is not None:
+        if choice.tool_calls:
             message["tool_calls"] = [
                 {
-                    "id": choice.tool_call.id,
+                    "id": call.id,
                     "type": "function",
-                    "function": {
-                        "name": choice.tool_call.name,
-                        "arguments": choice.tool_call.arguments,
-                    },
+                    "function": {"name": call.name, "arguments": call.arguments},
                 }
+                for call in choice.tool_calls
             ]
         choices.append(
             {"index": choice.index, "message": message, "finish_reason": choice.finish_reason}

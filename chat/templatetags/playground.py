@@ -8,8 +8,9 @@ from datetime import timedelta
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from chat.api import guidance, jsonmode
+from chat.api import guidance, jsonmode, tools
 from chat.conversations import rendering
+from chat.conversations import tool_calls as tool_calls_module
 from chat.figures import figure
 from chat.limits import rules
 
@@ -54,3 +55,15 @@ def figure_filter(value: float | None) -> str:
 def cooloff_text(value: timedelta) -> str:
     """A lockout's length as a person reads it: "15 min"."""
     return rules.wait_text(int(value.total_seconds()))
+
+
+@register.simple_tag
+def shown_tool_calls(tool_calls: list | None, live: bool) -> list[tool_calls_module.ShownCall]:
+    """An answer's tool calls as its card shows them (chat/conversations/tool_calls.py)."""
+    return tool_calls_module.shown(tool_calls, finished=not live)
+
+
+@register.filter
+def listed_tools(tools_text: str) -> list[tuple[str, str]]:
+    """(name, description) of each tool typed in the Tools field (chat.api.tools.listed)."""
+    return tools.listed(tools_text or "")

@@ -66,7 +66,8 @@
       const answer = card.querySelector(".answer-pane .stream-text");
       const reasoning = card.querySelector(".reasoning-pane .stream-text");
       const seconds = ((performance.now() - started.get(card)) / 1000).toFixed(1);
-      const answering = answer && answer.textContent.length > 0;
+      // A tool call is the answer too: the model has stopped thinking.
+      const answering = (answer && answer.textContent.length > 0) || card.querySelector(".tool-call") !== null;
       const waiting = card.querySelector("[data-waiting]");
       if (waiting) waiting.hidden = answering;
       if (!timer) continue;

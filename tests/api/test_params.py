@@ -247,7 +247,8 @@ def _nested(depth: int) -> object:
 
 def test_tools_nested_as_deep_as_allowed_are_kept():
     tool = {"type": "function", "function": {"name": "f", "description": "d"}}
-    tool["function"]["parameters"] = _nested(61)  # 64 levels with the array and tool
+    # 64 levels with the array and the tool
+    tool["function"]["parameters"] = {"type": "object", "properties": _nested(60)}
     settings, errors = parse_form({"tools": json.dumps([tool])})
     assert errors == {} and settings["tools"] == [tool]
 
@@ -271,7 +272,8 @@ def test_a_model_name_of_200_characters_is_kept():
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("[{", "Tools must be valid JSON"),
+        ("[{", "Tools is not valid JSON: Expecting property name enclosed in double quotes"),
+        ('[\n  {"type": "function",\n   "function": }]', "Expecting value at line 3, column 16."),
         ('{"type": "function"}', "Tools must be a JSON array"),
         (json.dumps(tools(MAX_TOOLS + 1)), "At most 128 tools (you gave 129)."),
         (json.dumps([{"type": "function", "function": {}}]), "Tool 1: the function needs a name"),
@@ -346,6 +348,23 @@ def test_any_stop_list_survives_the_textarea(stops):
         (
             [{"type": "function", "function": {"name": "f", "description": ""}}],
             'function "f" needs parameters',
+        ),
+        (
+            [{"type": "function", "function": {"name": "f", "description": "", "parameters": {}}}],
+            'function "f": parameters must be an object schema ("type": "object").',
+        ),
+        (
+            [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": "f",
+                        "description": "",
+                        "parameters": {"type": "object", "properties": []},
+                    },
+                }
+            ],
+            'function "f": parameters.properties must be an object.',
         ),
     ],
 )

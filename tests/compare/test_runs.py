@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import AsyncClient
 from django.urls import URLPattern, reverse
 
+from chat.api.tools import EXAMPLES
 from chat.compare import results, runs, urls
 from chat.compare.metrics import run_metrics
 from chat.conversations import generation
@@ -394,3 +396,22 @@ async def test_a_column_on_another_provider_says_so_at_its_top(alice_async, alic
     html = response.content.decode()
     differences = html.split('id="column-differences-2"')[1].split("</ul>")[0]
     assert "Provider" in differences and "Mine" in differences
+
+
+async def test_columns_with_tools_stream_their_calls(alice_async, alice_cookie, simulator_url):
+    tools = json.dumps([EXAMPLES["Weather"]])
+    columns = [{"tools": tools, "temperature": "0.2"}, {"tools": tools, "temperature": "1.5"}]
+    prompt = "What is the weather in Paris? [[sim:tps=40,reasoning=4]]"
+    comparison = await run_comparison(alice_async, builder_data(prompt, columns))
+    ws = await connect_compare(alice_cookie, comparison)
+    frames = await frames_until_idle(ws)
+    await ws.disconnect()
+    await wait_all_runs()
+
+    assert all(body["tools"] == [EXAMPLES["Weather"]] for body in recorded(simulator_url))
+    answers = await answers_of(comparison)
+    assert [a.finish_reason for a in answers] == ["tool_calls", "tool_calls"]
+    for answer in answers:
+        live = f'<hx-partial hx-target="#tool-calls-{answer.pk}" hx-swap="innerHTML">'
+        assert any(live in frame for frame in frames)
+    assert '<code class="tool-name">get_weather</code>' in frames[-1]

@@ -3,6 +3,7 @@ and for the next send; the key never shows; and nobody sees another person's req
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 
@@ -11,6 +12,7 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.urls import reverse
 
+from chat.api.tools import EXAMPLES
 from chat.models import Conversation, Message
 from chat.providers import upstreams
 from tests.api.test_snippets import NAMES, bodies
@@ -124,6 +126,27 @@ async def test_run_again_sends_what_the_answers_code_shows(
     await ws.disconnect()
     response = await _get(alice, code_url(original))
     body = recorded(upstream_is_simulator)[-1]
+    assert sent_bodies(response.content.decode()) == dict.fromkeys(NAMES, body)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("close_thread_connections")
+async def test_the_code_of_an_answer_to_tool_results_sends_the_calls_and_results(
+    alice, alice_cookie, conversation, upstream_is_simulator
+):
+    tools = json.dumps([EXAMPLES["Weather"]])
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("What is the weather in Paris?", tools=tools))
+    await frames_until(ws, is_done)
+    (asked,) = await _answers(conversation)
+    results = {"action": f"results:{asked.pk}", f"result-{asked.pk}-0": "Rain"}
+    await ws.send_json_to(form("", tools=tools, **results))
+    await frames_until(ws, is_done)
+    await ws.disconnect()
+    _, final = await _answers(conversation)
+    body = recorded(upstream_is_simulator)[-1]
+    assert [m["role"] for m in body["messages"]] == ["user", "assistant", "tool"]
+    response = await _get(alice, code_url(final))
     assert sent_bodies(response.content.decode()) == dict.fromkeys(NAMES, body)
 
 

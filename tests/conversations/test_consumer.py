@@ -274,7 +274,7 @@ async def test_a_tool_call_is_kept_with_its_reasoning(alice_cookie, conversation
     assert message.tool_calls[0]["function"]["name"] == "get_weather"
     assert json.loads(message.tool_calls[0]["function"]["arguments"])
     assert message.reasoning
-    assert "get_weather(" in "".join(frames)
+    assert '<code class="tool-name">get_weather</code>' in "".join(frames)
 
 
 # The composer's Send/Stop, as the server swaps it in (conversation.html#composer-actions).

@@ -29,6 +29,7 @@ def _record(pk, parent, role, batch, content, **fields):
         "content": content,
         "reasoning": "",
         "tool_calls": None,
+        "tool_results": None,
         "choice_index": 0,
         "batch": batch,
         "model": "kimi-k2-thinking" if role == "assistant" else "",
@@ -229,3 +230,61 @@ def test_an_export_imports_to_the_same_tree_and_path(export):
     )
     assert again["messages"] == export["messages"]
     assert again["tree"] == export["tree"]
+
+
+# --- tool calls and their results -------------------------------------------------------
+
+CALL = {"id": "call_1", "type": "function"}
+CALL["function"] = {"name": "get_weather", "arguments": '{"location": "Paris"}'}
+RESULT = {"tool_call_id": "call_1", "name": "get_weather", "content": "Sunny", "failed": True}
+
+
+@pytest.fixture
+def tool_loop():
+    records = [
+        _record(1, None, "user", "u1", "Weather in Paris?"),
+        _record(2, 1, "assistant", "a", "", reasoning="Call it.", tool_calls=[CALL]),
+        _record(3, 2, "tool", "t", "", tool_results=[RESULT]),
+        _record(4, 3, "assistant", "b", "It is sunny."),
+    ]
+    return exports.export_data(
+        title="Weather", system_prompt="", settings={}, records=records, leaf_id=4
+    )
+
+
+def test_tool_results_are_exported_as_one_api_tool_message_per_call(tool_loop):
+    assert tool_loop["messages"][1:3] == [
+        {
+            "role": "assistant",
+            "content": "",
+            "reasoning_content": "Call it.",
+            "tool_calls": [CALL],
+        },
+        {
+            "role": "tool",
+            "tool_call_id": "call_1",
+            "name": "get_weather",
+            "content": '{"error": "Sunny"}',
+        },
+    ]
+
+
+def test_the_markdown_shows_each_call_and_its_result(tool_loop):
+    text = exports.export_markdown(tool_loop)
+    assert "Tool calls:" in text and '"name": "get_weather"' in text
+    assert "### Tool results" in text
+    assert "Result for get\\_weather (this call failed), call call\\_1:" in text
+    assert "```text\nSunny\n```" in text
+
+
+def test_an_export_with_tool_results_imports_to_the_same_tree(tool_loop):
+    imported = parse_import(exports.dumps(tool_loop).encode())
+    again = exports.export_data(
+        title=imported.title,
+        system_prompt=imported.system_prompt,
+        settings=imported.settings,
+        records=[{**m, "id": m["ref"]} for m in imported.messages],
+        leaf_id=imported.current_leaf,
+    )
+    assert again["tree"] == tool_loop["tree"]
+    assert again["messages"] == tool_loop["messages"]

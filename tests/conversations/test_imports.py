@@ -65,6 +65,29 @@ def test_a_plain_import_keeps_reasoning_and_tool_calls():
     assert answer["reasoning"] == "Because." and answer["status"] == "complete"
 
 
+CALLS = [
+    {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}},
+    {"id": "c2", "type": "function", "function": {"name": "calculate", "arguments": "{}"}},
+]
+
+
+def test_a_plain_import_keeps_tool_results_as_one_message_under_their_calls():
+    document = [
+        {"role": "user", "content": "Weather, and 12 * 7?"},
+        {"role": "assistant", "content": None, "reasoning_content": "Two.", "tool_calls": CALLS},
+        {"role": "tool", "tool_call_id": "c1", "content": "Sunny"},
+        {"role": "tool", "tool_call_id": "c2", "content": "84"},
+        {"role": "assistant", "content": "Sunny, and 84."},
+    ]
+    messages = parse_import(json.dumps(document).encode()).messages
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "assistant"]
+    assert [m["parent"] for m in messages[1:]] == [m["ref"] for m in messages[:-1]]
+    assert messages[2]["tool_results"] == [
+        {"tool_call_id": "c1", "name": "get_weather", "content": "Sunny", "failed": False},
+        {"tool_call_id": "c2", "name": "calculate", "content": "84", "failed": False},
+    ]
+
+
 def _export_with(**changes) -> bytes:
     item = {"id": 1, "parent": None, "role": "user", "content": "Hi"}
     item.update(changes)
@@ -82,7 +105,16 @@ def _export_with(**changes) -> bytes:
         (b"[]", "The file holds no messages"),
         (b'["hi"]', "Message 1: each message must be an object with role and content."),
         (b'[{"role": "bot", "content": "x"}]', 'Message 1: role "bot" cannot be imported'),
-        (b'[{"role": "tool", "content": "x"}]', 'Message 1: role "tool" cannot be imported'),
+        (
+            b'[{"role": "tool", "content": "x", "tool_call_id": "c9"}]',
+            "Message 1: a tool result must follow the assistant message whose tool call "
+            '(tool_call_id "c9") it answers.',
+        ),
+        (_export_with(role="tool"), "Message 1: a tool message needs tool_results"),
+        (
+            _export_with(role="tool", tool_results=[{"name": "f"}]),
+            "Message 1, result 1: each result needs the tool_call_id it answers.",
+        ),
         (b'[{"content": "x"}]', "Message 1: role null cannot be imported"),
         (b'[{"role": "user", "content": 5}]', "Message 1: the content is not text"),
         (

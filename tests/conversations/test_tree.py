@@ -65,6 +65,22 @@ def test_sibling_positions(tree):
     assert first.batch_position == 2
 
 
+def test_tool_results_are_a_turn_that_the_next_answers_belong_to():
+    tree = Tree(
+        [
+            M(1, None, "user", "u1"),
+            M(2, 1, "assistant", "a"),
+            M(3, 2, "tool", "t3"),
+            M(4, 3, "assistant", "b"),
+        ]
+    )
+    steps = tree.steps(4)
+    assert [(s.user.pk if s.user else None, [c.pk for c in s.choices]) for s in steps] == [
+        (1, [2]),
+        (3, [4]),
+    ]
+
+
 def test_an_empty_tree_has_no_path():
     assert Tree([]).path(None) == [] and Tree([]).steps(None) == []
 
@@ -80,6 +96,7 @@ class Row:
     tool_calls: list | None = None
     status: str = "complete"
     choice_index: int = 0
+    tool_results: list | None = None
 
 
 CALL = [
@@ -119,6 +136,57 @@ def test_reasoning_goes_back_with_tool_calls_as_moonshot_requires():
         "tool_calls": CALL,
         "reasoning_content": "I should call",
     }
+
+
+TWO_CALLS = [
+    {"id": "call_w", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}},
+    {"id": "call_c", "type": "function", "function": {"name": "calculate", "arguments": "{}"}},
+]
+
+
+def test_tool_results_follow_their_calls_one_tool_message_each_in_order():
+    results = [
+        {"tool_call_id": "call_w", "name": "get_weather", "content": "Sunny", "failed": False},
+        {"tool_call_id": "call_c", "name": "calculate", "content": "84", "failed": False},
+    ]
+    earlier = [
+        Row("user", "Weather in Paris, and 12 * 7?"),
+        Row("assistant", "", reasoning="Two tools.", tool_calls=TWO_CALLS),
+        Row("tool", tool_results=results),
+    ]
+    assert api_messages("", earlier, None) == [
+        {"role": "user", "content": "Weather in Paris, and 12 * 7?"},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": TWO_CALLS,
+            "reasoning_content": "Two tools.",
+        },
+        {"role": "tool", "tool_call_id": "call_w", "name": "get_weather", "content": "Sunny"},
+        {"role": "tool", "tool_call_id": "call_c", "name": "calculate", "content": "84"},
+    ]
+
+
+def test_a_failed_call_is_sent_as_an_error_object():
+    results = [{"tool_call_id": "c", "name": "f", "content": "timed out", "failed": True}]
+    earlier = [
+        Row("user", "Q"),
+        Row("assistant", "", tool_calls=CALL),
+        Row("tool", tool_results=results),
+    ]
+    assert api_messages("", earlier, None)[-1]["content"] == '{"error": "timed out"}'
+
+
+def test_tool_results_and_their_answer_come_before_the_next_prompt():
+    results = [{"tool_call_id": "call_1", "name": "get_weather", "content": "Rain"}]
+    earlier = [
+        Row("user", "Weather?"),
+        Row("assistant", "", tool_calls=CALL),
+        Row("tool", tool_results=results),
+        Row("assistant", "It rains."),
+    ]
+    roles = [m["role"] for m in api_messages("", earlier, "Umbrella?")]
+    assert roles == ["user", "assistant", "tool", "assistant", "user"]
 
 
 def test_the_paths_choice_is_carried_on_whatever_its_index():

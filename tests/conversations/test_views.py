@@ -238,6 +238,36 @@ def test_checking_deeply_nested_tools_says_so(alice_client):
     assert "nested too deeply" in response.content.decode()
 
 
+def _check(client, **fields) -> str:
+    response = client.post(
+        "/c/check-params/",
+        {"model": "kimi-k2-thinking", **fields},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_tool_example_is_added_to_the_tools_field(alice_client):
+    html = _check(alice_client, tools="", tool_example="Web search")
+    assert '<hx-partial hx-target="#tools-editor" hx-swap="outerHTML">' in html
+    assert "&quot;name&quot;: &quot;web_search&quot;" in html
+    assert '<option value="" selected>Add an example…</option>' in html  # the picker resets
+    assert '<hx-partial hx-target="#error-tools" hx-swap="innerHTML"></hx-partial>' in html
+
+
+def test_an_example_is_not_added_to_tools_that_do_not_parse(alice_client):
+    html = _check(alice_client, tools='[{"type": ', tool_example="Weather")
+    assert "Tools is not valid JSON: Expecting value at line 1, column 11." in html
+    assert "Fix it before adding an example." in html
+    assert "&quot;get_weather&quot;" not in html
+
+
+def test_a_stale_tool_list_button_changes_nothing_and_says_why(alice_client):
+    html = _check(alice_client, tools="[]", tool_edit="remove:3")
+    assert "That tool is no longer in Tools: the list was out of date." in html
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

@@ -69,8 +69,8 @@ def _message(conversation, parent, **fields):
         "upstream": UPSTREAM,
         "request_params": {"model": "kimi-k2-thinking", "temperature": 0.4, "max_tokens": 64},
     }
-    if fields.get("role") == "user":
-        defaults = {"role": "user"}
+    if fields.get("role") in ("user", "tool"):
+        defaults = {"role": fields["role"]}
     return Message.objects.create(
         conversation=conversation, parent=parent, **{**defaults, **fields}
     )
@@ -374,3 +374,40 @@ def test_attack_strings_are_inert_on_the_public_page(
     assert not [a for t, a in tags if "attacker.example" in (a.get("src") or "")]
     # The text itself is still there for the reader, escaped.
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+@pytest.fixture
+def tool_loop(alice):
+    """A call to get_weather, the result Alice sent (marked failed), and the answer."""
+    conversation = Conversation.objects.create(owner=alice, started_at=timezone.now())
+    user = _message(conversation, None, role="user", content="Weather in Paris?")
+    call = {"id": "call_7", "type": "function"}
+    call["function"] = {"name": "get_weather", "arguments": '{"location": "Paris"}'}
+    asked = _message(conversation, user, content="", tool_calls=[call], finish_reason="tool_calls")
+    result = {"tool_call_id": "call_7", "name": "get_weather", "content": "<b>Timeout</b>"}
+    results = _message(conversation, asked, role="tool", tool_results=[{**result, "failed": True}])
+    conversation.current_leaf = _message(conversation, results, content="The service is down.")
+    conversation.save()
+    return conversation
+
+
+def test_the_public_page_shows_tool_calls_and_the_results_sent(alice_client, client, tool_loop):
+    link = _share(alice_client, tool_loop)
+    html = client.get(f"/s/{link.token}/").content.decode()
+    assert '<code class="tool-name">get_weather</code>' in html
+    assert "&quot;location&quot;: &quot;Paris&quot;" in html  # pretty-printed, escaped
+    assert 'aria-label="Tool results"' in html and "This call failed" in html
+    assert "&lt;b&gt;Timeout&lt;/b&gt;" in html and "<b>Timeout" not in html
+    assert "Send results" not in html and "Result for get_weather" in html
+    assert "The service is down." in html
+
+
+def test_continue_copies_the_tool_results_too(alice_client, client, bob, tool_loop):
+    link = _share(alice_client, tool_loop)
+    client.force_login(bob)
+    client.post(f"/s/{link.token}/continue/")
+    copy = Conversation.objects.get(owner=bob)
+    roles = [m.role for m in copy.messages.order_by("id")]
+    assert roles == ["user", "assistant", "tool", "assistant"]
+    results = copy.messages.get(role="tool").tool_results
+    assert results[0]["tool_call_id"] == "call_7" and results[0]["failed"] is True

@@ -34,6 +34,63 @@ async def test_a_request_for_a_tool_gets_a_tool_call(simulator_url: str) -> None
     assert texts(events)[1] == ""
 
 
+CALCULATOR_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "calculate",
+        "description": "Evaluate an arithmetic expression.",
+        "parameters": {
+            "type": "object",
+            "properties": {"expression": {"type": "string"}},
+            "required": ["expression"],
+        },
+    },
+}
+
+
+async def test_a_message_naming_two_tools_gets_two_parallel_calls(simulator_url: str) -> None:
+    events = await stream(
+        simulator_url,
+        ask(
+            "What's the weather in Paris, and calculate 12 * 7?",
+            tools=[WEATHER_TOOL, CALCULATOR_TOOL],
+        ),
+    )
+    calls: dict[int, dict[str, str]] = {}
+    for _, key, value in choice_parts(events):
+        if key != "tool_calls":
+            continue
+        for fragment in value:
+            call = calls.setdefault(fragment["index"], {"id": "", "name": "", "arguments": ""})
+            call["id"] = call["id"] or fragment.get("id", "")
+            call["name"] = call["name"] or fragment["function"].get("name", "")
+            call["arguments"] += fragment["function"].get("arguments", "")
+    assert [calls[i]["name"] for i in sorted(calls)] == ["get_weather", "calculate"]
+    assert calls[0]["id"] != calls[1]["id"]
+    assert json.loads(calls[0]["arguments"])["location"] == "Paris"
+    assert isinstance(json.loads(calls[1]["arguments"])["expression"], str)
+    assert finish(events)["finish_reason"] == "tool_calls"
+
+
+async def test_each_of_several_tool_results_is_used_in_the_answer(simulator_url: str) -> None:
+    weather = {"id": "call_1", "type": "function"}
+    weather["function"] = {"name": "get_weather", "arguments": '{"location": "Paris"}'}
+    sums = {"id": "call_2", "type": "function"}
+    sums["function"] = {"name": "calculate", "arguments": '{"expression": "12 * 7"}'}
+    messages = [
+        {"role": "user", "content": "Weather in Paris, and calculate 12 * 7?"},
+        {"role": "assistant", "content": "", "tool_calls": [weather, sums]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "Sunny, 21 C"},
+        {"role": "tool", "tool_call_id": "call_2", "content": "84"},
+    ]
+    response = await post(
+        simulator_url, body(messages=messages, tools=[WEATHER_TOOL, CALCULATOR_TOOL])
+    )
+    answer = response.json()["choices"][0]["message"]["content"]
+    assert "The `get_weather` tool returned: Sunny, 21 C." in answer
+    assert "The `calculate` tool returned: 84." in answer
+
+
 async def test_without_a_request_for_a_tool_it_answers(simulator_url: str) -> None:
     response = await post(simulator_url, ask("Explain quicksort", tools=[WEATHER_TOOL]))
     assert response.json()["choices"][0]["finish_reason"] == "stop"
