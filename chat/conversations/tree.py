@@ -10,7 +10,7 @@ siblings of a batch are the other batches under the same prompt (regenerations).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -194,13 +194,21 @@ class _Sendable(Protocol):
 
 
 def api_messages(
-    system_prompt: str, earlier: Iterable[_Sendable], prompt: str
+    system_prompt: str,
+    earlier: Iterable[_Sendable],
+    prompt: str,
+    images: Mapping[Any, Sequence[str]] | None = None,
+    prompt_images: Sequence[str] = (),
 ) -> list[dict[str, object]]:
     """The messages to send for a new prompt after the earlier ones.
 
     `earlier` is the visible path (one choice of each batch). An assistant's reasoning is
     sent back only with its tool calls (Moonshot rejects a tool-calling message
     without its reasoning_content) and otherwise left out, as the API expects.
+
+    `images` holds the data URLs of the earlier prompts' images by message pk, and
+    `prompt_images` the new prompt's: a prompt with images is sent as content parts
+    (its text, then an `image_url` part per image).
 
     >>> api_messages("Be brief.", [], "Hi")
     [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': 'Hi'}]
@@ -210,7 +218,8 @@ def api_messages(
         messages.append({"role": "system", "content": system_prompt})
     for message in earlier:
         if message.role == "user":
-            messages.append({"role": "user", "content": message.content})
+            urls = (images or {}).get(getattr(message, "pk", None), ())
+            messages.append({"role": "user", "content": _user_content(message.content, urls)})
         elif message.role == "assistant":
             if message.status not in _USABLE:
                 continue
@@ -221,5 +230,13 @@ def api_messages(
                 entry["tool_calls"] = message.tool_calls
                 entry["reasoning_content"] = message.reasoning
             messages.append(entry)
-    messages.append({"role": "user", "content": prompt})
+    messages.append({"role": "user", "content": _user_content(prompt, prompt_images)})
     return messages
+
+
+def _user_content(text: str, urls: Sequence[str]) -> str | list[dict[str, object]]:
+    if not urls:
+        return text
+    parts: list[dict[str, object]] = [{"type": "text", "text": text}]
+    parts += [{"type": "image_url", "image_url": {"url": url}} for url in urls]
+    return parts
