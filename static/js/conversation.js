@@ -42,6 +42,8 @@
     if (!data || !data.event) return;
     if (data.event === "sent") {
       prompt().value = "";
+      // The images went with it (attachments.js shows the ones waiting).
+      document.getElementById("pending-attachments")?.replaceChildren();
       prompt().focus();
     } else if (data.event === "invalid") {
       const first = document.getElementById(data.fields[0] === "prompt" ? "prompt" : "param-" + data.fields[0]);
