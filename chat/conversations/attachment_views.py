@@ -8,6 +8,7 @@ from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
+from chat import web
 from chat.conversations import attachments, images
 from chat.models import Attachment, Conversation
 from chat.web import AuthedRequest
@@ -24,11 +25,11 @@ def upload_image(request: AuthedRequest, pk: int) -> HttpResponse:
     get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     upload = request.FILES.get("image")
     if upload is None:
-        return _refused("Choose an image to attach.")
+        return _refused(request, "Choose an image to attach.")
     try:
         attachment = attachments.store(request.user, upload)
     except images.ImageProblem as problem:
-        return _refused(str(problem))
+        return _refused(request, str(problem))
     # The uploaded name is shown while the image waits in the composer, never stored.
     context = {"attachment": attachment, "name": " ".join((upload.name or "").split())[:80]}
     return render(request, f"{PAGE}#pending-attachment", context)
@@ -43,5 +44,10 @@ def image_file(request: AuthedRequest, key: str) -> HttpResponseBase:
     return attachments.file_response(attachment)
 
 
-def _refused(message: str) -> HttpResponse:
+def _refused(request: AuthedRequest, message: str) -> HttpResponse:
+    """The refusal as text: a 400; to the page's script (which asks as htmx does) a
+    fragment to show beside the composer, as every form of the page shows its messages,
+    so a refused file is not an error of the page."""
+    if web.is_htmx(request):
+        return render(request, f"{PAGE}#refused-attachment", {"message": message})
     return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")

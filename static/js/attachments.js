@@ -32,14 +32,18 @@
         method: "POST",
         body: data,
         credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken() },
+        // Asked as htmx asks: a refused file is answered with its message as a fragment.
+        headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
       });
       const text = await response.text();
       if (response.ok) {
         // Our own server's fragment, rendered from a template (every value escaped).
-        list().insertAdjacentHTML("beforeend", text);
-      } else if (response.status === 400) {
-        errors().textContent = text;
+        const template = document.createElement("template");
+        template.innerHTML = text;  // inert until inserted: nothing in it runs
+        const fragment = template.content;
+        const refused = fragment.querySelector("[data-refused-attachment]");
+        if (refused) errors().textContent = refused.textContent;
+        else list().append(fragment);
       } else {
         errors().textContent = `"${file.name}" could not be uploaded (HTTP ${response.status}): try again.`;
       }

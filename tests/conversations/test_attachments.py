@@ -55,6 +55,19 @@ def test_what_is_not_an_image_is_refused_and_nothing_is_stored(
     assert not any(media_root.rglob("*.*"))
 
 
+def test_the_pages_script_gets_a_refusal_as_a_message_to_show(alice_client, conversation):
+    # The page asks as htmx does: the message comes as a fragment, not as an error.
+    url = reverse("chat-upload-image", args=[conversation.pk])
+    text = SimpleUploadedFile("a.png", b"not a picture", "image/png")
+    response = alice_client.post(url, {"image": text}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.content.decode().strip() == (
+        "<p data-refused-attachment>&quot;a.png&quot; is not an image: "
+        "attach PNG, JPEG, WebP or GIF files.</p>"
+    )
+    assert not Attachment.objects.exists()
+
+
 def test_an_image_over_the_size_limit_is_refused_naming_the_limit(
     alice_client, conversation, settings
 ):
