@@ -6,7 +6,8 @@ The public page of a share link is rendered from the snapshot alone, so what it
 holds is what a stranger may see: the title, the system prompt, and per step the
 prompt and the chosen batch's answers with their parameters and figures. Never the
 owner, a database id, the upstream's name or error texts (they may name the
-upstream's host), or another branch. The reasoning only when it is shared.
+upstream's host), or another branch. The reasoning only when it is shared. A prompt's
+images by their random keys: the link serves those, and only those.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ ANSWER_FIELDS = (
     "usage",
 )
 TIMINGS = exports.TIMINGS
+# What a prompt's image keeps: its key (the share link serves it by that key, and only
+# if the snapshot lists it), what it is and its size.
+IMAGE_FIELDS = ("key", "content_type", "size", "width", "height")
 
 
 def build(
@@ -69,9 +73,28 @@ def _step(step: Mapping[str, Any], include_reasoning: bool) -> dict[str, Any]:
     choices = [_answer(m, include_reasoning) for m in step.get("choices") or []]
     chosen = step.get("chosen") or 0
     return {
-        "user": {"role": user["role"], "content": user["content"]} if user else None,
+        "user": _prompt(user) if user else None,
         "choices": choices,
         "chosen": chosen if 0 <= chosen < len(choices) else 0,
+    }
+
+
+def _prompt(user: Mapping[str, Any]) -> dict[str, Any]:
+    prompt = {"role": user["role"], "content": user["content"]}
+    images = [
+        {name: image.get(name) for name in IMAGE_FIELDS} for image in user.get("images") or []
+    ]
+    if images:
+        prompt["images"] = images
+    return prompt
+
+
+def image_keys(snapshot: Mapping[str, Any]) -> set[str]:
+    """The keys of every image a snapshot shows: all its link may serve."""
+    return {
+        str(image.get("key"))
+        for step in snapshot.get("steps") or []
+        for image in ((step.get("user") or {}).get("images") or [])
     }
 
 
@@ -132,6 +155,8 @@ def _copy(
         "tool_calls": message.get("tool_calls"),
         "choice_index": message.get("choice_index") or 0,
         "batch": batch,
+        # Copied from the shared conversation by key (chat.conversations.copies).
+        "image_keys": [str(image.get("key")) for image in message.get("images") or []],
         "model": message.get("model") or "",
         "request_params": message.get("request_params") or {},
         "usage": message.get("usage"),
