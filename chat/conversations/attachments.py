@@ -46,9 +46,18 @@ def store(owner, upload: UploadedFile) -> Attachment:
             f"{images.describe_name(name)} is too large ({images.size_text(upload.size)}; "
             f"at most {images.size_text(limit)} each)."
         )
-    data = upload.read(limit + 1)
-    sniffed = images.sniff(data, name, limit)
+    return store_bytes(owner, upload.read(limit + 1), name)
+
+
+def store_bytes(
+    owner, data: bytes, name: str, message: Message | None = None, position: int = 0
+) -> Attachment:
+    """An attachment of `owner` from a file's bytes (pending, or on `message`), or
+    ImageProblem."""
+    sniffed = images.sniff(data, name, settings.PLAYGROUND_IMAGE_MAX_BYTES)
     attachment = Attachment(
+        message=message,
+        position=position,
         owner=owner,
         content_type=sniffed.content_type,
         size=len(data),

@@ -111,6 +111,8 @@ def save_imported(
         message.save()
         if images_from is not None and record.get("image_keys"):
             _copy_images(images_from, record["image_keys"], message)
+        for position, image in enumerate(record.get("images") or []):  # checked by imports
+            attachments.store_bytes(owner, image["data"], "imported image", message, position)
         saved[record["ref"]] = message
     conversation.current_leaf = saved.get(imported.current_leaf)
     conversation.save(update_fields=["current_leaf", "updated_at"])
