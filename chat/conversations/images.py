@@ -30,8 +30,9 @@ EXTENSIONS = {content_type: extension for content_type, extension in TYPES.value
 ACCEPTED = "PNG, JPEG, WebP or GIF"
 # A decompression bomb (a small file of a huge picture) is refused, not decoded.
 MAX_PIXELS = 50_000_000
-# "View code" shows a data URL longer than this shortened (see elided).
-ELIDE_OVER = 200
+# "View code" shows a data URL longer than this shortened (see elided): a small icon
+# stays whole (the code runs as shown), a photo's megabytes of base64 do not.
+ELIDE_OVER = 16 * 1024
 
 
 class ImageProblem(ValueError):
@@ -114,7 +115,9 @@ def size_text(size: int) -> str:
 
 
 def data_url(content_type: str, data: bytes) -> str:
-    """>>> data_url("image/png", b"abc")
+    """The file as a data URL, as the API takes an image.
+
+    >>> data_url("image/png", b"abc")
     'data:image/png;base64,YWJj'
     """
     return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
@@ -124,10 +127,10 @@ def elided(body: Mapping[str, Any]) -> dict[str, Any]:
     """A request body for display: each long image data URL shortened to its type and
     size, so a page of code is not megabytes of base64.
 
-    >>> url = "data:image/png;base64," + "A" * 4000
+    >>> url = "data:image/png;base64," + "A" * 20_000
     >>> part = {"type": "image_url", "image_url": {"url": url}}
     >>> elided({"messages": [{"role": "user", "content": [part]}]})["messages"][0]["content"]
-    [{'type': 'image_url', 'image_url': {'url': 'data:image/png;base64,…(2.9 KB elided)…'}}]
+    [{'type': 'image_url', 'image_url': {'url': 'data:image/png;base64,…(14.6 KB elided)…'}}]
     """
     messages = body.get("messages")
     if not isinstance(messages, list):

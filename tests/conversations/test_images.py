@@ -67,7 +67,7 @@ def test_sizes_read_like_a_person_writes_them(size, text):
 
 
 def test_view_code_shortens_long_data_urls_and_keeps_the_rest():
-    url = "data:image/png;base64," + "A" * 4000
+    url = "data:image/png;base64," + "A" * 20_000
     short = "data:image/gif;base64,R0lG"
     body = {
         "model": "m",
@@ -86,7 +86,7 @@ def test_view_code_shortens_long_data_urls_and_keeps_the_rest():
     shown = images.elided(body)
     parts = shown["messages"][1]["content"]
     assert parts[0] == {"type": "text", "text": "What is it?"}
-    assert parts[1]["image_url"]["url"] == "data:image/png;base64,…(2.9 KB elided)…"
+    assert parts[1]["image_url"]["url"] == "data:image/png;base64,…(14.6 KB elided)…"
     assert parts[2]["image_url"]["url"] == short
     assert shown["messages"][0] == body["messages"][0]
     assert images.has_elided(body) and not images.has_elided(shown)
