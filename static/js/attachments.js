@@ -18,11 +18,16 @@
   async function upload(file) {
     const here = box();
     const limit = parseInt(here.dataset.maxImages || "0", 10);
-    const pending = list().querySelectorAll("[data-pending-attachment]").length;
-    if (limit && pending + uploading >= limit) {
+    if (limit && list().children.length >= limit) {
       errors().textContent = `"${file.name}" was not attached: a message can carry at most ${limit} images.`;
       return;
     }
+    // Its place in the list, held while it uploads: the images go in the order chosen,
+    // whichever upload ends first.
+    const slot = document.createElement("li");
+    slot.className = "attachment uploading";
+    slot.textContent = `Uploading ${file.name}…`;
+    list().append(slot);
     const data = new FormData();
     data.append("image", file, file.name || "pasted-image");
     uploading += 1;
@@ -43,13 +48,14 @@
         const fragment = template.content;
         const refused = fragment.querySelector("[data-refused-attachment]");
         if (refused) errors().textContent = refused.textContent;
-        else list().append(fragment);
+        else slot.replaceWith(fragment);
       } else {
         errors().textContent = `"${file.name}" could not be uploaded (HTTP ${response.status}): try again.`;
       }
     } catch {
       errors().textContent = `"${file.name}" could not be uploaded: the server did not answer.`;
     } finally {
+      slot.remove();  // still here only if nothing took its place
       uploading -= 1;
       if (!uploading) here.removeAttribute("aria-busy");
     }
@@ -60,6 +66,16 @@
     errors().textContent = "";
     for (const file of files) upload(file);
   }
+
+  // A send waits for the images still uploading: they would be left out.
+  document.addEventListener("htmx:ws:before:message:outgoing", (event) => {
+    const form = document.getElementById("composer-form");
+    if (!uploading || !form || !form.contains(event.target)) return;
+    const action = (event.detail.message.values || {}).action;
+    if (action && action !== "send") return;
+    event.detail.cancelled = true;
+    errors().textContent = "An image is still uploading: send again when its thumbnail shows.";
+  });
 
   document.addEventListener("change", (event) => {
     if (!event.target.matches("[data-attach-input]")) return;

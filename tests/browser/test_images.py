@@ -16,6 +16,7 @@ from tests.images import PNG, image_bytes
 
 ASSISTANT = re.compile("Assistant")
 JPEG = image_bytes("JPEG", size=(8, 6), color="green")
+BIG_PNG = image_bytes("PNG", size=(600, 600), noise=True)
 
 # A file made in the page from base64, put in a DataTransfer, and given to `event` on
 # the composer's message box: what a drop or a paste hands the page.
@@ -44,26 +45,34 @@ def loaded(page: Page, alt: str) -> None:
     )
 
 
-def test_an_attached_image_is_sent_upstream_and_shown_with_the_prompt(
+def test_attached_images_are_sent_upstream_in_order_and_shown_with_the_prompt(
     page: Page, base: str
 ) -> None:
     sign_up(page, base, "alice")
-    # A PNG whatever its name says: it is read from its bytes.
+    # A PNG whatever its name says (it is read from its bytes), big enough that the
+    # small JPEG after it is uploaded first: the order is still the one chosen.
     page.get_by_label("Attach images").set_input_files(
-        [{"name": "notes.txt", "mimeType": "text/plain", "buffer": PNG}]
+        [
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": BIG_PNG},
+            {"name": "small.jpg", "mimeType": "image/jpeg", "buffer": JPEG},
+        ]
     )
     loaded(page, "Image to send: notes.txt")
-    send(page, "What is in the picture?")
+    loaded(page, "Image to send: small.jpg")
+    send(page, "What is in the pictures?")
     card = page.get_by_role("article", name=ASSISTANT)
     expect(card).to_have_attribute("data-status", "complete")
-    # The simulator says what it was sent: the image's type and size, from its data URL
+    # The simulator says what it was sent: each image's type and size, from its data URL
     # (tests/conversations/test_consumer_images.py checks the request body itself).
     answer = card.get_by_role("region", name="Answer")
-    expect(answer).to_contain_text(f"I see 1 image (image/png, {len(PNG)} bytes)")
+    expect(answer).to_contain_text(
+        f"I see 2 images (image/png, {len(BIG_PNG)} bytes; image/jpeg, {len(JPEG)} bytes)"
+    )
     loaded(page, "Attached image 1")
+    loaded(page, "Attached image 2")
     expect(page.locator("#pending-attachments li")).to_have_count(0)  # the composer is clear
     page.reload()
-    loaded(page, "Attached image 1")  # in the history, as saved
+    loaded(page, "Attached image 2")  # in the history, as saved
 
 
 def test_a_text_file_named_png_is_refused_with_a_message_and_not_attached(
