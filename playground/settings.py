@@ -175,6 +175,9 @@ STATICFILES_DIRS = [ASSETS_DIR / "static"]
 # Where collectstatic writes, and where nginx serves /static/ from (deploy/nginx.conf).
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Development serves files straight from static/; production from collectstatic's output.
+# Uploaded images (chat.models.Attachment). Never served from here by nginx or Django's
+# static serving: a view checks who asks (chat.conversations.attachments).
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 SERVESTATIC_USE_FINDERS = DEBUG
 SERVESTATIC_AUTOREFRESH = DEBUG
 STORAGES = {
@@ -224,6 +227,9 @@ PLAYGROUND_CONCURRENT_GENERATIONS = env_int("PLAYGROUND_CONCURRENT_GENERATIONS",
 PLAYGROUND_TOKENS_PER_DAY = env_int("PLAYGROUND_TOKENS_PER_DAY", 500_000)
 PLAYGROUND_SOCKET_MESSAGES_PER_SECOND = env_int("PLAYGROUND_SOCKET_MESSAGES_PER_SECOND", 10)
 PLAYGROUND_SIGNUPS_PER_HOUR = env_int("PLAYGROUND_SIGNUPS_PER_HOUR", 5)
+# Images attached to a prompt: the largest file, and how many one prompt may carry.
+PLAYGROUND_IMAGE_MAX_BYTES = env_int("PLAYGROUND_IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+PLAYGROUND_IMAGES_PER_MESSAGE = env_int("PLAYGROUND_IMAGES_PER_MESSAGE", 8)
 # Sign-in throttling (django-axes): after this many wrong passwords for one username
 # from one address, that pair is refused for the cool-off, right password or not.
 AXES_FAILURE_LIMIT = env_int("PLAYGROUND_LOGIN_FAILURE_LIMIT", 5, minimum=1)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-# People, their sockets and the simulator for websocket tests (fixtures by name).
-pytest_plugins = ["tests.sockets"]
+# People, their sockets and the simulator for websocket tests; images (fixtures by name).
+pytest_plugins = ["tests.sockets", "tests.images"]
 
 # Property tests check results, never speed: a busy machine must not fail them.
 hypothesis_settings.register_profile(
@@ -40,6 +42,16 @@ def pytest_configure(config):
     settings.PLAYGROUND_SIGNUPS_PER_HOUR = 0
     # One attempt: a fault shows its error at once. Tests of retries ask for more.
     settings.PLAYGROUND_UPSTREAM_ATTEMPTS = 1
+    # Uploaded images go to a folder of this run, never the checkout's media/ (forked
+    # servers inherit it); tests of images take a fresh one each (tests/images.py).
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="playground-test-media-")
+
+
+def pytest_unconfigure(config):
+    from django.conf import settings
+
+    if "playground-test-media-" in str(settings.MEDIA_ROOT):
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
 # -- the people: every test module uses these; none defines its own ------------------

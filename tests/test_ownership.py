@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, reverse
 
 from chat import urls
 from chat.models import (
+    Attachment,
     Comparison,
     ComparisonShareLink,
     Conversation,
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {
     "chat-shared",
     "chat-shared-continue",
+    "chat-shared-image",
     "chat-prompt-shared",
     "chat-prompt-shared-copy",
     "chat-compare-shared",
@@ -64,6 +66,9 @@ def alices(django_user_model):
     )
     conversation.current_leaf = answer
     conversation.save()
+    image = Attachment.objects.create(
+        owner=alice, message=prompt, file="attachments/alices.png", content_type="image/png", size=1
+    )
     link = ShareLink.objects.create(owner=alice, conversation=conversation, snapshot={"steps": []})
     prompt = SavedPrompt.objects.create(owner=alice, name="Alice's prompt")
     version = PromptVersion.objects.create(prompt=prompt, number=1, system_prompt="secret")
@@ -82,6 +87,7 @@ def alices(django_user_model):
         "provider": provider.pk,
         "prompt_token": prompt_link.token,
         "comparison_token": comparison_link.token,
+        "key": image.key,
     }
 
 
@@ -106,6 +112,7 @@ def _state() -> list:
         list(Comparison.objects.values().order_by("pk")),
         list(ComparisonShareLink.objects.values().order_by("pk")),
         list(Provider.objects.values().order_by("pk")),
+        list(Attachment.objects.values().order_by("pk")),
     ]
 
 
@@ -121,7 +128,7 @@ def _object_urls() -> list[URLPattern]:
     return [
         p
         for p in _flattened(urls.urlpatterns)
-        if set(p.pattern.converters) & {"pk", "message_pk", "token"}
+        if set(p.pattern.converters) & {"pk", "message_pk", "token", "key"}
         and p.name not in PUBLIC | NOT_AN_OBJECT_VIEW
     ]
 
@@ -134,6 +141,8 @@ def test_the_walk_covers_every_object_url():
         "chat-share",
         "chat-share-revoke",
         "chat-export-json",
+        "chat-image",
+        "chat-upload-image",
     } <= names
 
 

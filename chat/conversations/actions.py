@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from chat.api import params, rules
+from chat.conversations import attachments as attached
 from chat.conversations import generation, hub, owner
 from chat.conversations.generation import Choice, Generation
 from chat.conversations.tree import Tree, api_messages
 from chat.limits import starts
-from chat.models import Conversation, Message, title_from_prompt
+from chat.models import Attachment, Conversation, Message, title_from_prompt
 from chat.providers import upstreams
 from chat.providers.upstreams import Provider
 
@@ -96,8 +97,11 @@ async def send_prompt(
     settings: dict,
     provider: Provider,
     parent: Message | None,
+    images: Sequence[Attachment] = (),
 ) -> Generation:
-    """A new prompt after `parent` (the current leaf, or an edited prompt's parent)."""
+    """A new prompt after `parent` (the current leaf, or an edited prompt's parent),
+    with `images`: the sender's pending uploads (chat.conversations.attachments.claim)
+    or an edited prompt's own images."""
     tree = await load_tree(conversation)
     earlier = tree.path(parent.pk) if parent is not None else []
     user = await Message.objects.acreate(
@@ -108,10 +112,16 @@ async def send_prompt(
         status=Message.Status.COMPLETE,
         sent_at=timezone.now(),
     )
+    prompt_images = await attached.aattach(user, images) if images else []
     if not conversation.title:
         conversation.title = title_from_prompt(prompt)
     conversation.settings = settings
-    body = params.build_body(settings, api_messages(conversation.system_prompt, earlier, prompt))
+    urls = await attached.adata_urls([m.pk for m in earlier if m.role == Message.Role.USER])
+    new_urls = await attached.adata_urls([user.pk]) if prompt_images else {}
+    messages = api_messages(
+        conversation.system_prompt, earlier, prompt, urls, new_urls.get(user.pk, ())
+    )
+    body = params.build_body(settings, messages)
     return await _answer(conversation, user, body, provider)
 
 
@@ -136,7 +146,9 @@ async def send_results(
     )
     conversation.settings = settings
     earlier = [*tree.path(answer.pk), results_message]
-    body = params.build_body(settings, api_messages(conversation.system_prompt, earlier, None))
+    urls = await attached.adata_urls([m.pk for m in earlier if m.role == Message.Role.USER])
+    messages = api_messages(conversation.system_prompt, earlier, None, urls)
+    body = params.build_body(settings, messages)
     return await _answer(conversation, results_message, body, provider)
 
 
@@ -149,31 +161,51 @@ async def regenerate(
     """A new batch of answers to the same prompt: with `settings`, or exactly as before."""
     tree = await load_tree(conversation)
     user = _prompt_of(tree, answer)
+    urls = await attached.adata_urls(prompt_ids(tree, answer))
     if settings is None:  # run again exactly: the very parameters sent the first time
-        body = exact_body(conversation, tree, answer)
+        body = exact_body(conversation, tree, answer, urls)
     else:
         conversation.settings = settings
-        body = params.build_body(settings, _prompt_messages(conversation, tree, answer))
+        body = params.build_body(settings, _prompt_messages(conversation, tree, answer, urls))
     return await _answer(conversation, user, body, provider)
 
 
-def exact_body(conversation: Conversation, tree: Tree[Message], answer: Message) -> dict:
+def exact_body(
+    conversation: Conversation,
+    tree: Tree[Message],
+    answer: Message,
+    images: Mapping[int, Sequence[str]] | None = None,
+) -> dict:
     """The request that produced `answer`: the very parameters sent, and the messages of
-    the path up to its prompt. "Run again" sends it; "View code" shows it.
+    the path up to its prompt, with `images` (data URLs by prompt pk: see prompt_ids).
+    "Run again" sends it; "View code" shows it.
 
     The system prompt is the conversation's own, which is not kept per message.
     """
-    return {**answer.request_params, "messages": _prompt_messages(conversation, tree, answer)}
+    messages = _prompt_messages(conversation, tree, answer, images)
+    return {**answer.request_params, "messages": messages}
+
+
+def prompt_ids(tree: Tree[Message], answer: Message) -> list[int]:
+    """The prompts on the path up to `answer`'s: those whose images its request sends."""
+    user = _prompt_of(tree, answer)
+    return [m.pk for m in tree.path(user.pk) if m.role == Message.Role.USER]
 
 
 def _prompt_messages(
-    conversation: Conversation, tree: Tree[Message], answer: Message
+    conversation: Conversation,
+    tree: Tree[Message],
+    answer: Message,
+    images: Mapping[int, Sequence[str]] | None = None,
 ) -> list[dict[str, object]]:
     user = _prompt_of(tree, answer)
     if user.role == Message.Role.TOOL:  # an answer to tool results: they end the path
-        return api_messages(conversation.system_prompt, tree.path(user.pk), None)
+        return api_messages(conversation.system_prompt, tree.path(user.pk), None, images)
     earlier = tree.path(user.parent_id) if user.parent_id else []
-    return api_messages(conversation.system_prompt, earlier, user.content)
+    images = images or {}
+    return api_messages(
+        conversation.system_prompt, earlier, user.content, images, images.get(user.pk, ())
+    )
 
 
 def continue_refusal(answer: Message) -> str | None:
@@ -195,9 +227,9 @@ async def continue_answer(
         raise ValueError(refused)
     sent = dict(answer.request_params)
     tree = await load_tree(conversation)
-    user = _prompt_of(tree, answer)
-    earlier = tree.path(user.parent_id) if user.parent_id else []
-    messages = api_messages(conversation.system_prompt, earlier, user.content)
+    messages = _prompt_messages(
+        conversation, tree, answer, await attached.adata_urls(prompt_ids(tree, answer))
+    )
     messages.append({"role": "assistant", "content": answer.content, "partial": True})
     sent.pop("n", None)  # one answer goes on
     body = {**sent, "messages": messages}

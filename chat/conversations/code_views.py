@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat import web
 from chat.api import params, snippets
-from chat.conversations import actions, composer, rendering
+from chat.conversations import actions, attachments, composer, images, rendering
 from chat.conversations.tree import api_messages
 from chat.models import Conversation, Message
 from chat.providers import upstreams
@@ -44,11 +44,17 @@ def next_send_code(request: AuthedRequest, pk: int) -> HttpResponse:
         submission.errors["provider"] = refused
     conversation.provider = own
     conversation.settings = submission.settings
+    # The images waiting in the composer, as the send would take them.
+    pending, refused = attachments.claim(request.user, request.POST.getlist("attachment"))
+    if refused:
+        submission.errors["attachments"] = refused
     if submission.errors:
         return _render(request, {**context, "errors": list(submission.errors.values())}, status=400)
     # As the socket's send: after the current leaf, or from the start when there is none.
     earlier = conversation.path() if conversation.current_leaf_id else []
-    messages = api_messages(submission.system_prompt, earlier, submission.prompt)
+    urls = attachments.data_urls(m.pk for m in earlier if m.role == Message.Role.USER)
+    prompt_urls = [attachments.data_url(image) for image in pending]
+    messages = api_messages(submission.system_prompt, earlier, submission.prompt, urls, prompt_urls)
     body = params.build_body(submission.settings, messages)
     return _render(request, {**context, **_code(request, conversation, body)})
 
@@ -61,17 +67,22 @@ def message_code(request: AuthedRequest, pk: int, message_pk: int) -> HttpRespon
     answer = get_object_or_404(conversation.messages, pk=message_pk, role=Message.Role.ASSISTANT)
     if not answer.request_params:  # imported answers carry no request
         raise Http404("No request was recorded for this answer.")
-    body = actions.exact_body(conversation, conversation.tree(), answer)
+    tree = conversation.tree()
+    urls = attachments.data_urls(actions.prompt_ids(tree, answer))
+    body = actions.exact_body(conversation, tree, answer, urls)
     context = {"conversation": conversation, "answer": answer}
     return _render(request, {**context, **_code(request, conversation, body)})
 
 
 def _code(request: HttpRequest, conversation: Conversation, body: dict[str, Any]) -> dict[str, Any]:
     provider = upstreams.for_conversation(conversation, web.server_address(request))
+    # Megabytes of base64 would bury the code: image data URLs are shown shortened.
+    shown = images.elided(body)
     blocks = [
-        (snippet, _highlight(snippet)) for snippet in snippets.snippets(provider.base_url, body)
+        (snippet, _highlight(snippet)) for snippet in snippets.snippets(provider.base_url, shown)
     ]
     return {
+        "images_elided": shown != body,
         "blocks": blocks,
         "provider": provider,
         "url": snippets.endpoint(provider.base_url),

@@ -16,7 +16,15 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
 from chat.api import guidance, params
-from chat.conversations import actions, cards, composer, recovery, tool_calls, tree
+from chat.conversations import (
+    actions,
+    attachments,
+    cards,
+    composer,
+    recovery,
+    tool_calls,
+    tree,
+)
 from chat.conversations.composer import Submission
 from chat.conversations.forwarding import StreamForwarding, partial
 from chat.limits import rules
@@ -145,6 +153,14 @@ class ConversationConsumer(StreamForwarding):
             await handler(self, conversation, message, content)
 
     async def _send(self, conversation: Conversation, content: dict[str, Any]) -> None:
+        # The images first: a key that is not the sender's own pending upload stops
+        # the send before anything is checked further or saved.
+        images, refused = await attachments.aclaim(
+            self.user, attachments.keys_of(content.get("attachment"))
+        )
+        if refused:
+            await self._show_errors({"attachments": refused})
+            return
         submission = await self._valid_submission(conversation, content)
         if submission is None:
             return
@@ -156,6 +172,7 @@ class ConversationConsumer(StreamForwarding):
             submission.settings,
             self._provider(conversation),
             parent,
+            images,
         )
         await self._accepted(submission)
 
@@ -178,6 +195,8 @@ class ConversationConsumer(StreamForwarding):
             submission.settings,
             self._provider(conversation),
             parent,
+            # The edited prompt keeps its images.
+            [a async for a in message.attachments.all()],
         )
         await self._accepted(submission, cleared=False)
 

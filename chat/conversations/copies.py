@@ -7,8 +7,8 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from chat.conversations import imports
-from chat.models import Conversation, Message, title_from_prompt
+from chat.conversations import attachments, imports
+from chat.models import Attachment, Conversation, Message, title_from_prompt
 
 # Saved as they are from a checked import; the rest is the message's place in the tree.
 IMPORTED_FIELDS = (
@@ -54,9 +54,19 @@ def copy_path(messages: list[Message], into: Conversation, *, with_reasoning: bo
             copy.status = Message.Status.INTERRUPTED
         copy.batch = batches.setdefault(message.batch, uuid.uuid4())
         copy.save()
+        for image in message.attachments.all():
+            attachments.copy_to(image, copy)
         parent = leaf = copy
     into.current_leaf = leaf
     into.save(update_fields=["current_leaf", "updated_at"])
+
+
+def _copy_images(source: Conversation, keys: list[str], into: Message) -> None:
+    found = {
+        a.key: a for a in Attachment.objects.filter(message__conversation=source, key__in=keys)
+    }
+    for position, key in enumerate(k for k in keys if k in found):
+        attachments.copy_to(found[key], into, position)
 
 
 def fork(conversation: Conversation, upto: Message, owner) -> Conversation:
@@ -75,8 +85,14 @@ def fork(conversation: Conversation, upto: Message, owner) -> Conversation:
 
 
 @transaction.atomic
-def save_imported(owner, imported: imports.Imported) -> Conversation:
-    """A new conversation of `owner` holding a checked import, tree and current leaf."""
+def save_imported(
+    owner, imported: imports.Imported, images_from: Conversation | None = None
+) -> Conversation:
+    """A new conversation of `owner` holding a checked import, tree and current leaf.
+
+    A copied share's prompts name their images by key (`image_keys`): with
+    `images_from`, the shared conversation, those of its images are copied too.
+    """
     first_prompt = next((m["content"] for m in imported.messages if m["role"] == "user"), "")
     conversation = Conversation.objects.create(
         owner=owner,
@@ -95,6 +111,10 @@ def save_imported(owner, imported: imports.Imported) -> Conversation:
             setattr(message, name, moment)
         message.batch = batches.setdefault((record["parent"], record["batch"]), uuid.uuid4())
         message.save()
+        if images_from is not None and record.get("image_keys"):
+            _copy_images(images_from, record["image_keys"], message)
+        for position, image in enumerate(record.get("images") or []):  # checked by imports
+            attachments.store_bytes(owner, image["data"], "imported image", message, position)
         saved[record["ref"]] = message
     conversation.current_leaf = saved.get(imported.current_leaf)
     conversation.save(update_fields=["current_leaf", "updated_at"])

@@ -22,10 +22,13 @@ from chat.conversations.tree import tool_message
 EXPORT_FORMAT = "reasoning-playground/1"
 TIMINGS = ("sent_at", "first_reasoning_at", "first_content_at", "finished_at")
 REDACTED = "[upstream]"
+# What a prompt's image is in the export: the file itself (base64) under `data`.
+IMAGE_FIELDS = ("name", "content_type", "size", "width", "height", "data")
 
 _BACKTICK_RUN_RE = re.compile(r"`+")
 # ASCII punctuation a Markdown renderer may act on; & < > become entities instead.
 _MARKDOWN_PUNCTUATION_RE = re.compile(r"""([!"#$%'()*+,\-./:=?@\[\\\]^_`{|}~])""")
+_IMAGE_NAME_RE = re.compile(r"image-[0-9]{1,3}\.(png|jpg|webp|gif)")
 _JSON_HTML_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 # A JSON object of the export (the document, a tree entry, an API message): its
@@ -45,7 +48,9 @@ def export_data(
     """The JSON export of a conversation.
 
     `records` are every message, oldest first, as dicts with `id`, `parent` and the
-    Message fields, timings as datetimes under `timings`. `leaf_id` ends the visible
+    Message fields, timings as datetimes under `timings`, and a prompt's images under
+    `images` ({"name", "content_type", "size", "width", "height", "data"}: the file in
+    base64), which the API-shaped `messages` send as data URLs. `leaf_id` ends the visible
     path. Strings in `redact` (the API key, the upstream's URL and host) are replaced
     in error texts, the one field the app writes upstream details into; nothing else
     of the server is read, so neither appears anywhere else.
@@ -83,7 +88,7 @@ def _tree_entry(record: Mapping[str, Any], secrets: list[str]) -> JSONObject:
     for secret in secrets:
         error = error.replace(secret, REDACTED)
     timings = record.get("timings") or {}
-    return {
+    entry = {
         "id": record["id"],
         "parent": record.get("parent"),
         "role": record["role"],
@@ -102,6 +107,12 @@ def _tree_entry(record: Mapping[str, Any], secrets: list[str]) -> JSONObject:
         "error": error,
         "timings": {name: _iso(timings.get(name)) for name in TIMINGS},
     }
+    images = [
+        {name: image.get(name) for name in IMAGE_FIELDS} for image in record.get("images") or []
+    ]
+    if images:
+        entry["images"] = images
+    return entry
 
 
 def _iso(value: datetime | str | None) -> str | None:
@@ -120,6 +131,17 @@ def _path(tree: list[JSONObject], leaf_id: Any) -> list[JSONObject]:
 
 def _api_message(entry: Mapping[str, Any]) -> JSONObject:
     message: JSONObject = {"role": entry["role"], "content": entry["content"]}
+    if entry.get("images"):
+        message["content"] = [
+            {"type": "text", "text": entry["content"]},
+            *(
+                {
+                    "type": "image_url",
+                    "image_url": {"url": f"data:{image['content_type']};base64,{image['data']}"},
+                }
+                for image in entry["images"]
+            ),
+        ]
     if entry["role"] == "assistant":
         if entry.get("refusal"):
             message["refusal"] = entry["refusal"]  # the API's own field for it
@@ -157,7 +179,7 @@ def _markdown_turn(entry: Mapping[str, Any]) -> str:
     if entry["role"] == "tool":
         return _markdown_results(entry["tool_results"] or [])
     if entry["role"] != "assistant":
-        return "### You\n\n" + _fenced(entry["content"], "text")
+        return "### You\n\n" + _fenced(entry["content"], "text") + _image_notes(entry)
     facts = [entry["model"], entry["status"]]
     if entry["finish_reason"]:
         facts.append(f"finish reason: {entry['finish_reason']}")
@@ -188,6 +210,27 @@ def _markdown_results(results: list[Mapping[str, Any]]) -> str:
         head = f"Result for {_inline(result.get('name') or '')}{failed}, call {call}:"
         lines.append(head + "\n\n" + _fenced(str(result.get("content") or ""), "text"))
     return "\n".join(lines)
+
+
+def _image_notes(entry: Mapping[str, Any]) -> str:
+    """A line per image, which the Markdown leaves out: "[image: image-1.png, 120 KB]".
+    The name is the server's own (image-<n>.<type>), never anything uploaded, and is
+    checked to be so: the note is written as it is, and renders as it reads."""
+    notes = []
+    for number, image in enumerate(entry.get("images") or [], start=1):
+        name = str(image.get("name"))
+        if not _IMAGE_NAME_RE.fullmatch(name):
+            name = f"image-{number}"
+        size = image.get("size")
+        notes.append(f"[image: {name}, {_size(size if isinstance(size, int) else 0)}]")
+    return "\n" + "\n\n".join(notes) + "\n" if notes else ""
+
+
+def _size(size: int) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
 
 
 def _parameters_table(request_params: Mapping[str, Any]) -> str:

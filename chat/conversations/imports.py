@@ -9,6 +9,8 @@ branch) or a plain OpenAI-style `messages` array (or a request body holding one)
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chat.api import params, rules
+from chat.conversations import images
 from chat.conversations.exports import EXPORT_FORMAT, TIMINGS, JSONObject
 from chat.conversations.tree import tool_message
 
@@ -303,7 +306,31 @@ def _tree_record(item: object, where: str, seen: set[object]) -> JSONObject:
     record["usage"] = _object(item.get("usage"), where, "usage")
     record["status"] = _status(item.get("status"), where)
     record["timings"] = _timings(item.get("timings"), where)
+    if item.get("images") is not None:
+        record["images"] = _images(item.get("images"), where, role)
     return record
+
+
+def _images(value: object, where: str, role: str) -> list[JSONObject]:
+    """A prompt's images as the export writes them, each checked as an upload is: the
+    bytes must be one of the four image types (chat.conversations.images)."""
+    if role != "user" or not isinstance(value, list):
+        raise ImportProblem(f"{where}: images must be a list, on a prompt.")
+    found = []
+    for number, image in enumerate(value, start=1):
+        data = image.get("data") if isinstance(image, dict) else None
+        try:
+            raw = base64.b64decode(data, validate=True) if isinstance(data, str) else None
+        except binascii.Error:
+            raw = None
+        if raw is None:
+            raise ImportProblem(f"{where}: image {number} has no base64 data.")
+        try:
+            sniffed = images.sniff(raw, f"image {number}", MAX_IMPORT_BYTES)
+        except images.ImageProblem as problem:
+            raise ImportProblem(f"{where}: {problem}") from None
+        found.append({"data": raw, "content_type": sniffed.content_type})
+    return found
 
 
 def _shape_for_api(record: Mapping[str, Any]) -> list[JSONObject]:

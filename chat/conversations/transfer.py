@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chat.conversations import copies, exports, imports
+from chat.conversations import attachments, copies, exports, images, imports
 from chat.models import Conversation, Message
 from chat.web import AuthedRequest
 
@@ -44,7 +45,10 @@ def import_conversation(request: AuthedRequest) -> HttpResponse:
         imported = imports.parse_import(_read_upload(request))
     except imports.ImportProblem as problem:
         return render(request, "conversations/import.html", {"error": str(problem)}, status=400)
-    conversation = copies.save_imported(request.user, imported)
+    try:
+        conversation = copies.save_imported(request.user, imported)
+    except images.ImageProblem as problem:  # an image over this server's own limit
+        return render(request, "conversations/import.html", {"error": str(problem)}, status=400)
     count = len(imported.messages)
     flash.success(request, f"Imported {count} message{'s' if count != 1 else ''}.")
     return redirect("chat-conversation", pk=conversation.pk)
@@ -77,6 +81,17 @@ def _record(message: Message) -> dict:
     record = {name: getattr(message, name) for name in copies.IMPORTED_FIELDS}
     record.update(id=message.pk, parent=message.parent_id, batch=message.batch)
     record["timings"] = {name: getattr(message, name) for name in exports.TIMINGS}
+    record["images"] = [
+        {
+            "name": image.filename,
+            "content_type": image.content_type,
+            "size": image.size,
+            "width": image.width,
+            "height": image.height,
+            "data": base64.b64encode(attachments.read(image)).decode("ascii"),
+        }
+        for image in message.attachments.all()
+    ]
     return record
 
 

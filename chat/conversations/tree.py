@@ -197,7 +197,11 @@ class _Sendable(Protocol):
 
 
 def api_messages(
-    system_prompt: str, earlier: Iterable[_Sendable], prompt: str | None
+    system_prompt: str,
+    earlier: Iterable[_Sendable],
+    prompt: str | None,
+    images: Mapping[Any, Sequence[str]] | None = None,
+    prompt_images: Sequence[str] = (),
 ) -> list[dict[str, object]]:
     """The messages to send for a new prompt after the earlier ones (None: the earlier
     ones end with tool results, which the model answers next).
@@ -207,6 +211,10 @@ def api_messages(
     without its reasoning_content) and otherwise left out, as the API expects. A tool
     message holds the results of its parent's calls: one API `tool` message each.
 
+    `images` holds the data URLs of the earlier prompts' images by message pk, and
+    `prompt_images` the new prompt's: a prompt with images is sent as content parts
+    (its text, then an `image_url` part per image).
+
     >>> api_messages("Be brief.", [], "Hi")
     [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': 'Hi'}]
     """
@@ -215,7 +223,8 @@ def api_messages(
         messages.append({"role": "system", "content": system_prompt})
     for message in earlier:
         if message.role == "user":
-            messages.append({"role": "user", "content": message.content})
+            urls = (images or {}).get(getattr(message, "pk", None), ())
+            messages.append({"role": "user", "content": _user_content(message.content, urls)})
         elif message.role == "assistant":
             if message.status not in _USABLE:
                 continue
@@ -229,7 +238,7 @@ def api_messages(
         elif message.role == "tool":
             messages.extend(tool_message(result) for result in message.tool_results or [])
     if prompt is not None:
-        messages.append({"role": "user", "content": prompt})
+        messages.append({"role": "user", "content": _user_content(prompt, prompt_images)})
     return messages
 
 
@@ -252,3 +261,11 @@ def tool_message(result: Mapping[str, Any]) -> dict[str, object]:
         "name": str(result.get("name") or ""),
         "content": content,
     }
+
+
+def _user_content(text: str, urls: Sequence[str]) -> str | list[dict[str, object]]:
+    if not urls:
+        return text
+    parts: list[dict[str, object]] = [{"type": "text", "text": text}]
+    parts += [{"type": "image_url", "image_url": {"url": url}} for url in urls]
+    return parts

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.conversations import code_views, listing, transfer, views
+from chat.conversations import attachment_views, code_views, listing, transfer, views
 
 urlpatterns = [
     path("", views.home, name="chat-home"),
@@ -18,6 +18,8 @@ urlpatterns = [
     path("c/<int:pk>/export.json", transfer.export_json, name="chat-export-json"),
     path("c/<int:pk>/export.md", transfer.export_markdown, name="chat-export-md"),
     path("c/import/", transfer.import_conversation, name="chat-import"),
+    path("c/<int:pk>/images/", attachment_views.upload_image, name="chat-upload-image"),
+    path("images/<str:key>/", attachment_views.image_file, name="chat-image"),
     path("c/<int:pk>/code/", code_views.next_send_code, name="chat-code"),
     path("c/<int:pk>/m/<int:message_pk>/code/", code_views.message_code, name="chat-message-code"),
 ]

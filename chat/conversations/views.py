@@ -11,7 +11,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import web
 from chat.api import guidance, params, tools
-from chat.conversations import actions, cards, composer, copies, frames, listing, recovery, starting
+from chat.conversations import (
+    actions,
+    attachments,
+    cards,
+    composer,
+    copies,
+    frames,
+    listing,
+    recovery,
+    starting,
+)
 from chat.models import Conversation, Message
 from chat.providers import upstreams
 from chat.web import AuthedRequest
@@ -59,6 +69,7 @@ def conversation_page(request: AuthedRequest, pk: int) -> HttpResponse:
         "recent": listing.listing(request.user, current=conversation.pk),
         "streaming": conversation.messages.filter(status=Message.Status.STREAMING).exists(),
         "max_frame_bytes": frames.MAX_FRAME_BYTES,
+        "image_limits": attachments.limits(),
         "page_version": conversation.page_version(),
         "tool_examples": tools.EXAMPLES,
     }
@@ -101,6 +112,9 @@ def send_prompt(request: AuthedRequest, pk: int) -> HttpResponse:
     own, refused = upstreams.chosen(request.user, submission.provider)
     if refused:
         submission.errors["provider"] = refused
+    images, refused = attachments.claim(request.user, request.POST.getlist("attachment"))
+    if refused:
+        submission.errors["attachments"] = refused
     if submission.errors:
         for message in submission.errors.values():
             flash.error(request, message)
@@ -122,6 +136,7 @@ def send_prompt(request: AuthedRequest, pk: int) -> HttpResponse:
             submission.settings,
             provider,
             conversation.current_leaf,
+            images,
         )
     return redirect("chat-conversation", pk=pk)
 

@@ -1,5 +1,6 @@
 """The app's models, one module per feature; importable from here as Django expects."""
 
+from chat.models.attachments import Attachment, AttachmentQuerySet
 from chat.models.compare import Comparison, ComparisonQuerySet, ComparisonRun
 from chat.models.conversations import (
     STALE_AFTER,
@@ -16,6 +17,8 @@ from chat.models.sharing import ComparisonShareLink, PromptShareLink, ShareLink,
 __all__ = [
     "STALE_AFTER",
     "TITLE_LENGTH",
+    "Attachment",
+    "AttachmentQuerySet",
     "Comparison",
     "ComparisonQuerySet",
     "ComparisonRun",

@@ -77,7 +77,8 @@ class Conversation(models.Model):
         return self.title or "New conversation"
 
     def tree(self) -> Tree:
-        return Tree(self.messages.order_by("id"))
+        # Prompts show their images (one query for all of them).
+        return Tree(self.messages.order_by("id").prefetch_related("attachments"))
 
     def steps(self) -> list[Step]:
         """The turns the page shows: the path to the current leaf, with each batch."""

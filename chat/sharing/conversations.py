@@ -63,6 +63,11 @@ def _plain(node: Node) -> dict[str, Any]:
     if message.role == Message.Role.ASSISTANT:
         data["sent"] = cards.sent_settings(message)
         data["metrics"] = cards.metrics(message)
+    else:
+        data["images"] = [
+            {name: getattr(image, name) for name in snapshot.IMAGE_FIELDS}
+            for image in message.attachments.all()
+        ]
     return data
 
 

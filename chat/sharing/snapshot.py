@@ -6,7 +6,8 @@ The public page of a share link is rendered from the snapshot alone, so what it
 holds is what a stranger may see: the title, the system prompt, and per step the
 prompt and the chosen batch's answers with their parameters and figures. Never the
 owner, a database id, the upstream's name or error texts (they may name the
-upstream's host), or another branch. The reasoning only when it is shared.
+upstream's host), or another branch. The reasoning only when it is shared. A prompt's
+images by their random keys: the link serves those, and only those.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ ANSWER_FIELDS = (
     "usage",
 )
 TIMINGS = exports.TIMINGS
+# What a prompt's image keeps: its key (the share link serves it by that key, and only
+# if the snapshot lists it), what it is and its size.
+IMAGE_FIELDS = ("key", "content_type", "size", "width", "height")
 
 
 def build(
@@ -77,11 +81,26 @@ def _step(step: Mapping[str, Any], include_reasoning: bool) -> dict[str, Any]:
 
 
 def _prompt(message: Mapping[str, Any]) -> dict[str, Any]:
-    """A step's prompt: the person's text, or the results they sent for tool calls."""
+    """A step's prompt: the person's text and images, or the results they sent for
+    tool calls."""
     prompt = {"role": message["role"], "content": message["content"]}
     if message["role"] == "tool":
         prompt["tool_results"] = message.get("tool_results") or []
+    images = [
+        {name: image.get(name) for name in IMAGE_FIELDS} for image in message.get("images") or []
+    ]
+    if images:
+        prompt["images"] = images
     return prompt
+
+
+def image_keys(snapshot: Mapping[str, Any]) -> set[str]:
+    """The keys of every image a snapshot shows: all its link may serve."""
+    return {
+        str(image.get("key"))
+        for step in snapshot.get("steps") or []
+        for image in ((step.get("user") or {}).get("images") or [])
+    }
 
 
 def _answer(message: Mapping[str, Any], include_reasoning: bool) -> dict[str, Any]:
@@ -143,6 +162,8 @@ def _copy(
         "tool_results": message.get("tool_results"),
         "choice_index": message.get("choice_index") or 0,
         "batch": batch,
+        # Copied from the shared conversation by key (chat.conversations.copies).
+        "image_keys": [str(image.get("key")) for image in message.get("images") or []],
         "model": message.get("model") or "",
         "request_params": message.get("request_params") or {},
         "usage": message.get("usage"),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("shares/<str:token>/revoke/", views.revoke_share, name="chat-share-revoke"),
     path("s/<str:token>/", views.shared_conversation, name="chat-shared"),
     path("s/<str:token>/continue/", views.continue_shared, name="chat-shared-continue"),
+    path("s/<str:token>/images/<str:key>/", views.shared_image, name="chat-shared-image"),
     # Saved prompts.
     path("prompts/<int:pk>/share/", prompt_views.share_prompt, name="chat-prompt-share"),
     path(

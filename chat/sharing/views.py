@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
-from chat.conversations import copies
-from chat.models import Conversation, ShareLink
+from chat.conversations import attachments, copies
+from chat.models import Attachment, Conversation, ShareLink
 from chat.models.sharing import ConversationShareLinkQuerySet
 from chat.sharing import links, snapshot
 from chat.sharing.conversations import take_snapshot
@@ -82,6 +82,20 @@ def shared_conversation(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "sharing/shared.html", context)
 
 
+@require_GET
+def shared_image(request: HttpRequest, token: str, key: str) -> HttpResponseBase:
+    """An image the snapshot of a live link shows, to anyone holding the link; any other
+    key (another prompt's, another conversation's) is a 404 here."""
+    link = get_object_or_404(ShareLink.objects.live(token))
+    if key not in snapshot.image_keys(link.snapshot):
+        raise Http404("No such image in this share.")
+    image = get_object_or_404(Attachment, key=key, message__conversation=link.conversation)
+    response = attachments.file_response(image)
+    for name, value in web.PUBLIC_HEADERS.items():
+        response.headers[name] = value
+    return response
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def continue_shared(request: AuthedRequest, token: str) -> HttpResponse:
@@ -93,7 +107,9 @@ def continue_shared(request: AuthedRequest, token: str) -> HttpResponse:
     link = get_object_or_404(ShareLink.objects.live(token))
     if request.method == "GET":
         return render(request, "sharing/continue_shared.html", {"link": link, "token": token})
-    conversation = copies.save_imported(request.user, snapshot.to_import(link.snapshot))
+    conversation = copies.save_imported(
+        request.user, snapshot.to_import(link.snapshot), images_from=link.conversation
+    )
     flash.success(request, "This is your own copy of the shared conversation: carry on here.")
     return redirect("chat-conversation", pk=conversation.pk)
 

@@ -42,9 +42,14 @@
     if (!data || !data.event) return;
     if (data.event === "sent") {
       prompt().value = "";
+      // The images went with it (attachments.js shows the ones waiting).
+      document.getElementById("pending-attachments")?.replaceChildren();
+      const refused = document.getElementById("error-attachments");
+      if (refused) refused.textContent = "";
       prompt().focus();
     } else if (data.event === "invalid") {
-      const first = document.getElementById(data.fields[0] === "prompt" ? "prompt" : "param-" + data.fields[0]);
+      const ids = { prompt: "prompt", attachments: "attach-images" };
+      const first = document.getElementById(ids[data.fields[0]] || "param-" + data.fields[0]);
       if (first) first.focus();
     }
     refreshEmptyState();
