@@ -19,7 +19,7 @@ from django.db import transaction
 from django.http import FileResponse
 
 from chat.conversations import images
-from chat.models import Attachment, Message
+from chat.models import Attachment, Message, PromptVersion
 
 FOLDER = "attachments"
 UNAVAILABLE = (
@@ -101,12 +101,14 @@ aclaim = database_sync_to_async(claim)
 def attach(message: Message, attachments: Iterable[Attachment]) -> list[Attachment]:
     """Put the images on a user message, in order: a pending upload is linked (once: a
     second send of the same key links nothing), an image of another message (an edited
-    prompt's) is copied, sharing its file. What was attached comes back."""
+    prompt's) or of a saved prompt is copied, sharing its file. What was attached comes back."""
     attached = []
     for position, attachment in enumerate(attachments):
-        if attachment.message_id is None:
-            linked = Attachment.objects.filter(pk=attachment.pk, message__isnull=True).update(
-                message=message, position=position
+        if attachment.message_id is None and attachment.version_id is None:
+            linked = (
+                Attachment.objects.pending()
+                .filter(pk=attachment.pk)
+                .update(message=message, position=position)
             )
             if not linked:
                 continue
@@ -132,6 +134,31 @@ def copy_to(attachment: Attachment, message: Message, position: int | None = Non
         height=attachment.height,
         position=attachment.position if position is None else position,
     )
+
+
+def copy_to_version(
+    attachment: Attachment, version: PromptVersion, index: int, position: int
+) -> Attachment:
+    """The same image in a saved prompt's version, on its message numbered `index`."""
+    return Attachment.objects.create(
+        owner_id=version.prompt.owner_id,
+        version=version,
+        message_index=index,
+        file=attachment.file.name,
+        content_type=attachment.content_type,
+        size=attachment.size,
+        width=attachment.width,
+        height=attachment.height,
+        position=position,
+    )
+
+
+def of_version(version: PromptVersion) -> dict[int, list[Attachment]]:
+    """A version's images by the index of their message, in order."""
+    found: dict[int, list[Attachment]] = {}
+    for attachment in version.attachments.all():
+        found.setdefault(attachment.message_index or 0, []).append(attachment)
+    return found
 
 
 def of_messages(message_ids: Iterable[int]) -> dict[int, list[Attachment]]:

@@ -6,7 +6,7 @@ user's, is sent at once, so the page opens streaming.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
@@ -14,10 +14,17 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from chat.api import params
-from chat.conversations import actions
-from chat.models import Conversation, Message, PromptVersion, SavedPrompt, title_from_prompt
+from chat.conversations import actions, attachments
+from chat.models import (
+    Attachment,
+    Conversation,
+    Message,
+    PromptVersion,
+    SavedPrompt,
+    title_from_prompt,
+)
 from chat.prompts import variables
-from chat.prompts.versions import messages_of, texts
+from chat.prompts.versions import indexed_messages, messages_of, texts
 from chat.providers import upstreams
 
 if TYPE_CHECKING:
@@ -61,13 +68,15 @@ def start(
     values: dict[str, str],
     server: tuple[str, int | None],
 ) -> Conversation:
-    """A new conversation of `owner` with the values filled in, its last prompt sent."""
+    """A new conversation of `owner` with the values filled in and the version's images,
+    its last prompt sent."""
+    images = attachments.of_version(version)
     messages = [
-        {"role": m["role"], "content": variables.substitute(m["content"], values)}
-        for m in messages_of(version)
+        Saved(m["role"], variables.substitute(m["content"], values), images.get(index, []))
+        for index, m in indexed_messages(version)
     ]
     settings = {**params.default_settings(), **(version.settings or {})}
-    first_prompt = next((m["content"] for m in messages if m["role"] == "user"), "")
+    first_prompt = next((m.content for m in messages if m.role == "user"), "")
     with transaction.atomic():
         prompt.last_values = {**last_values(prompt), **values}
         prompt.save(update_fields=["last_values"])
@@ -77,28 +86,39 @@ def start(
             system_prompt=variables.substitute(version.system_prompt, values),
             settings=settings,
         )
-        to_send = messages.pop() if messages and messages[-1]["role"] == "user" else None
+        to_send = messages.pop() if messages and messages[-1].role == "user" else None
         leaf = _save_path(conversation, messages)
     if to_send is not None:
         provider = upstreams.for_conversation(conversation, server)
         # generation.start cuts the generation loose from this request's context.
         async_to_sync(actions.send_prompt)(
-            conversation, to_send["content"], settings, provider, leaf
+            conversation, to_send.content, settings, provider, leaf, to_send.images
         )
     return conversation
 
 
-def _save_path(conversation: Conversation, messages: list[dict[str, str]]) -> Message | None:
-    """The messages as the conversation's path, each the child of the one before."""
+class Saved(NamedTuple):
+    """One of the version's messages, its variables filled in."""
+
+    role: str
+    content: str
+    images: list[Attachment]
+
+
+def _save_path(conversation: Conversation, messages: list[Saved]) -> Message | None:
+    """The messages as the conversation's path, each the child of the one before, each
+    with copies of its images."""
     leaf = None
     for message in messages:
         leaf = Message.objects.create(
             conversation=conversation,
             parent=leaf,
-            role=message["role"],
-            content=message["content"],
+            role=message.role,
+            content=message.content,
             status=Message.Status.COMPLETE,
         )
+        if message.images and message.role == Message.Role.USER:
+            attachments.attach(leaf, message.images)
     if leaf is not None:
         conversation.current_leaf = leaf
         conversation.started_at = timezone.now()

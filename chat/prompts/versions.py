@@ -8,6 +8,7 @@ else's is a 404.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import transaction
@@ -16,7 +17,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from chat.api import params
-from chat.models import Conversation, Message, PromptVersion, SavedPrompt
+from chat.conversations import attachments
+from chat.models import Attachment, Conversation, Message, PromptVersion, SavedPrompt
 from chat.prompts.forms import MAX_INT, NAME_LENGTH, NOTE_LENGTH
 
 if TYPE_CHECKING:
@@ -26,11 +28,13 @@ ROLE_LABELS = {"user": "User", "assistant": "Assistant"}
 
 
 class Setup(TypedDict):
-    """What a version keeps, as PromptVersion's fields of the same names."""
+    """What a version keeps, as PromptVersion's fields of the same names, and the images
+    of its messages by their index."""
 
     system_prompt: str
     messages: list[dict[str, str]]
     settings: dict[str, Any]
+    images: Mapping[int, Sequence[Attachment]]
 
 
 def my_prompts(user: User) -> QuerySet[SavedPrompt]:
@@ -59,20 +63,23 @@ def positive_int(raw: str | None) -> int | None:
 
 
 def setup_of(conversation: Conversation) -> Setup:
-    """What a version keeps of a conversation: the visible path's text, every parameter.
+    """What a version keeps of a conversation: the visible path's text and images, every
+    parameter.
 
     An answer with no text (an error, or only tool calls) has nothing to keep.
     """
-    messages = [
-        {"role": message.role, "content": message.content}
+    kept = [
+        message
         for message in conversation.path()
         if message.role == Message.Role.USER
         or (message.role == Message.Role.ASSISTANT and message.content)
     ]
+    found = attachments.of_messages(m.pk for m in kept if m.role == Message.Role.USER)
     return {
         "system_prompt": conversation.system_prompt,
-        "messages": messages,
+        "messages": [{"role": m.role, "content": m.content} for m in kept],
         "settings": conversation.settings or params.default_settings(),
+        "images": {index: found[m.pk] for index, m in enumerate(kept) if m.pk in found},
     }
 
 
@@ -81,6 +88,7 @@ def content_of(version: PromptVersion) -> Setup:
         "system_prompt": version.system_prompt,
         "messages": version.messages,
         "settings": version.settings,
+        "images": attachments.of_version(version),
     }
 
 
@@ -92,12 +100,15 @@ def add_version(
     system_prompt: str,
     messages: list[dict[str, str]],
     settings: dict[str, Any],
+    images: Mapping[int, Sequence[Attachment]] | None = None,
 ) -> PromptVersion:
+    """The prompt's next version; its images are copies (the files are shared), so the
+    conversation or version they came from may go without taking them."""
     # The update comes first: it locks the prompt's row (the whole database on SQLite)
     # until the end of the transaction, so two saves at once never take one number.
     SavedPrompt.objects.filter(pk=prompt.pk).update(updated_at=timezone.now())
     last = prompt.versions.aggregate(last=Max("number"))["last"] or 0
-    return PromptVersion.objects.create(
+    version = PromptVersion.objects.create(
         prompt=prompt,
         number=last + 1,
         note=note[:NOTE_LENGTH],
@@ -105,6 +116,10 @@ def add_version(
         messages=messages,
         settings=settings,
     )
+    for index, found in (images or {}).items():
+        for position, attachment in enumerate(found):
+            attachments.copy_to_version(attachment, version, index, position)
+    return version
 
 
 @transaction.atomic
@@ -119,11 +134,28 @@ def new_prompt(
 
 def messages_of(version: PromptVersion) -> list[dict[str, str]]:
     """The version's messages as saved, leaving out anything that is not one."""
+    return [message for _, message in indexed_messages(version)]
+
+
+def indexed_messages(version: PromptVersion) -> list[tuple[int, dict[str, str]]]:
+    """The version's messages, each with its index among those saved (its images')."""
     return [
-        {"role": m["role"], "content": str(m.get("content") or "")}
-        for m in (version.messages or [])
+        (index, {"role": m["role"], "content": str(m.get("content") or "")})
+        for index, m in enumerate(version.messages or [])
         if isinstance(m, dict) and m.get("role") in ROLE_LABELS
     ]
+
+
+def shown(
+    messages: list[dict[str, str]], images: Mapping[int, Sequence[Attachment]]
+) -> list[dict[str, Any]]:
+    """Messages as pages show them: role, content and the images of each."""
+    return [{**m, "images": list(images.get(index, ()))} for index, m in enumerate(messages)]
+
+
+def shown_version(version: PromptVersion) -> list[dict[str, Any]]:
+    images = attachments.of_version(version)
+    return [{**m, "images": images.get(index, [])} for index, m in indexed_messages(version)]
 
 
 def texts(version: PromptVersion) -> list[str]:

@@ -46,6 +46,7 @@ def save_prompt(request: AuthedRequest, pk: int) -> HttpResponse:
         "conversation": conversation,
         "form": form,
         "setup": setup,
+        "messages": versions.shown(setup["messages"], setup["images"]),
         "changed": versions.param_rows(params.changed_settings(setup["settings"])),
         "mine": versions.my_prompts(request.user).only("id", "name"),
     }
@@ -66,6 +67,7 @@ def prompt_page(request: AuthedRequest, pk: int) -> HttpResponse:
         "versions": every,
         "latest": latest,
         "latest_params": versions.param_rows(latest.settings) if latest else [],
+        "latest_messages": versions.shown_version(latest) if latest else [],
         "variables": running.names(latest) if latest else [],
         "comparison": version_diff.compare(every, request.GET),
         "links": web.with_absolute_urls(request, links),

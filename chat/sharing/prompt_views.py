@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
-from chat.models import PromptShareLink
+from chat.conversations import attachments
+from chat.models import Attachment, PromptShareLink
 from chat.prompts import versions
 from chat.sharing import links
 from chat.web import AuthedRequest
@@ -50,9 +51,23 @@ def shared_prompt(request: HttpRequest, token: str) -> HttpResponse:
         "token": token,
         "name": link.prompt.name,
         "version": link.version,
+        "messages": versions.shown_version(link.version),
+        "image_url_name": "chat-prompt-shared-image",
         "parameters": versions.param_rows(link.version.settings),
     }
     return render(request, "prompts/shared.html", context)
+
+
+@require_GET
+def shared_prompt_image(request: HttpRequest, token: str, key: str) -> HttpResponseBase:
+    """An image of the shared version, to anyone holding the link; any other image
+    (another version's, a conversation's) is a 404 here."""
+    link = _live(token)
+    image = get_object_or_404(Attachment, key=key, version_id=link.version_id)
+    response = attachments.file_response(image)
+    for name, value in web.PUBLIC_HEADERS.items():
+        response.headers[name] = value
+    return response
 
 
 @login_required

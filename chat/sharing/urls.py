@@ -22,6 +22,11 @@ urlpatterns = [
         name="chat-prompt-share-revoke",
     ),
     path("p/<str:token>/", prompt_views.shared_prompt, name="chat-prompt-shared"),
+    path(
+        "p/<str:token>/images/<str:key>/",
+        prompt_views.shared_prompt_image,
+        name="chat-prompt-shared-image",
+    ),
     path("p/<str:token>/copy/", prompt_views.copy_shared_prompt, name="chat-prompt-shared-copy"),
     # Comparisons.
     path("compare/<int:pk>/share/", comparison_views.share_comparison, name="chat-compare-share"),
