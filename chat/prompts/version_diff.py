@@ -9,8 +9,9 @@ from typing import Any
 
 from chat import textdiff
 from chat.api import params
-from chat.models import PromptVersion
-from chat.prompts.versions import ROLE_LABELS, messages_of, positive_int
+from chat.conversations import attachments, images
+from chat.models import Attachment, PromptVersion
+from chat.prompts.versions import ROLE_LABELS, indexed_messages, positive_int
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,28 @@ def compare(versions: list[PromptVersion], query: Mapping[str, str]) -> VersionC
 
 def _lines(version: PromptVersion) -> list[tuple[str, str]]:
     """A version as (kind, text) lines: a heading per part, then its text line by line."""
-    parts = [("System prompt", version.system_prompt)] if version.system_prompt else []
-    parts += [(ROLE_LABELS.get(m["role"], m["role"]), m["content"]) for m in messages_of(version)]
+    found = attachments.of_version(version)
+    parts: list[tuple[str, str, list[Attachment]]] = []
+    if version.system_prompt:
+        parts.append(("System prompt", version.system_prompt, []))
+    parts += [
+        (ROLE_LABELS.get(m["role"], m["role"]), m["content"], found.get(index, []))
+        for index, m in indexed_messages(version)
+    ]
     lines = []
-    for heading, text in parts:
+    for heading, text, attached in parts:
         lines.append(("heading", heading))
         lines += [("text", line) for line in (text.splitlines() or [""])]
+        # An image changed is a line changed: its type and size tell most apart.
+        lines += [("text", _image_line(image)) for image in attached]
     return lines
+
+
+def _image_line(image: Attachment) -> str:
+    """[image 1: image/png, 3 x 2, 70 bytes]"""
+    size = images.size_text(image.size)
+    shape = f"{image.width} x {image.height}"
+    return f"[image {image.position + 1}: {image.content_type}, {shape}, {size}]"
 
 
 def param_changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:

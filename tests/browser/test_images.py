@@ -106,3 +106,31 @@ def test_dropped_and_pasted_images_are_attached_and_one_can_be_removed(
     expect(page.get_by_role("img", name="Attached image 2")).to_have_count(0)
     answer = page.get_by_role("article", name=ASSISTANT).get_by_role("region", name="Answer")
     expect(answer).to_contain_text(f"I see 1 image (image/jpeg, {len(JPEG)} bytes)")
+
+
+def test_a_saved_prompt_keeps_its_images_and_a_run_sends_them_again(
+    page: Page, base: str
+) -> None:
+    sign_up(page, base, "alice")
+    page.get_by_label("Attach images").set_input_files(
+        [{"name": "small.jpg", "mimeType": "image/jpeg", "buffer": JPEG}]
+    )
+    loaded(page, "Image to send: small.jpg")
+    send(page, "What is in the picture?")
+    card = page.get_by_role("article", name=ASSISTANT)
+    expect(card).to_have_attribute("data-status", "complete")
+    page.get_by_role("link", name="Save prompt").click()
+    loaded(page, "Attached image 1")  # in what is saved, before saving
+    page.get_by_label("Name").fill("Picture question")
+    page.get_by_role("button", name="Save prompt").click()
+    expect(page.get_by_role("heading", name="Picture question")).to_be_visible()
+    loaded(page, "Attached image 1")  # on the prompt's page
+    page.get_by_role("link", name="Run", exact=True).click()
+    page.get_by_role("button", name="Run").click()
+    expect(page).to_have_url(re.compile(r"/c/\d+/$"))
+    card = page.get_by_role("article", name=ASSISTANT)
+    expect(card).to_have_attribute("data-status", "complete")
+    expect(card.get_by_role("region", name="Answer")).to_contain_text(
+        f"I see 1 image (image/jpeg, {len(JPEG)} bytes)"
+    )
+    loaded(page, "Attached image 1")  # the new conversation's prompt has its copy

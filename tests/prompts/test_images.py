@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import httpx
 import pytest
@@ -188,3 +189,16 @@ async def test_a_run_sends_the_version_s_images_and_the_new_conversation_keeps_t
     ]
     # The version keeps its own: running it again sends them again.
     assert await Attachment.objects.filter(version__prompt=prompt).acount() == 3
+
+
+def test_comparing_two_versions_names_an_image_added(alice_client, pictured):
+    prompt = save(alice_client, pictured)
+    last = pictured.current_leaf
+    _attach(last, GIF)
+    save(alice_client, pictured, target=prompt.pk)
+    page = alice_client.get(f"/prompts/{prompt.pk}/?from=1&to=2").content.decode()
+    rows = re.findall(r'<tr class="diff-(\w+)">\s*<td class="diff-old[^"]*">(.*?)</td>', page)
+    assert not page.count("The system prompt and messages are the same")
+    inserted = re.search(r'<tr class="diff-insert">.*?<td class="diff-new">(.*?)</td>', page, re.S)
+    assert inserted and inserted.group(1).startswith("<ins>[image 2: image/gif, 4 x 4, ")
+    assert [kind for kind, _ in rows].count("insert") == 1
