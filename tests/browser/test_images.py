@@ -108,9 +108,7 @@ def test_dropped_and_pasted_images_are_attached_and_one_can_be_removed(
     expect(answer).to_contain_text(f"I see 1 image (image/jpeg, {len(JPEG)} bytes)")
 
 
-def test_a_saved_prompt_keeps_its_images_and_a_run_sends_them_again(
-    page: Page, base: str
-) -> None:
+def test_a_saved_prompt_keeps_its_images_and_a_run_sends_them_again(page: Page, base: str) -> None:
     sign_up(page, base, "alice")
     page.get_by_label("Attach images").set_input_files(
         [{"name": "small.jpg", "mimeType": "image/jpeg", "buffer": JPEG}]
