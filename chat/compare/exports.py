@@ -1,19 +1,30 @@
-"""A comparison taken out of the app: the snapshot a share link shows, and the JSON and
-CSV downloads."""
+"""A comparison taken out of the app: the snapshot a share link shows, and the JSON,
+Markdown and CSV downloads.
+
+The prompt path's images are those on the comparison's hidden conversation (where a run
+puts them, chat/compare/runs.py), named by key in Comparison.messages.
+"""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from chat.compare import metrics
+from chat.compare import metrics, turns
 from chat.compare.results import RunView, results
+from chat.conversations import attachments, copies
+from chat.conversations import exports as conversation_exports
 from chat.conversations.exports import TIMINGS
-from chat.models import Comparison, Message
+from chat.models import Attachment, Comparison, Message
 
 SNAPSHOT_VERSION = 1
 EXPORT_FORMAT = "reasoning-playground-comparison/1"
+
+# What a share snapshot keeps of a prompt's image: its key (the link serves it by that
+# key, and only those its snapshot names) and what the page needs to show it.
+SHARED_IMAGE_FIELDS = ("key", "content_type", "size", "width", "height")
 
 # A spreadsheet runs a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -29,7 +40,7 @@ def snapshot(comparison: Comparison, include_reasoning: bool) -> dict[str, objec
         "version": SNAPSHOT_VERSION,
         "title": comparison.display_title,
         "system_prompt": comparison.system_prompt,
-        "messages": [{"role": m["role"], "content": m["content"]} for m in comparison.messages],
+        "messages": _shared_messages(comparison, include_reasoning),
         "repeats": comparison.repeats,
         "include_reasoning": include_reasoning,
         "columns": [
@@ -45,6 +56,46 @@ def snapshot(comparison: Comparison, include_reasoning: bool) -> dict[str, objec
         "json_mode": view.json_mode,
         "chart": view.chart,
     }
+
+
+def prompt_images(comparison: Comparison) -> dict[str, Attachment]:
+    """The prompt path's images by key: on its hidden conversation, once it has run."""
+    keys = turns.image_keys(comparison.messages)
+    if comparison.conversation_id is None or not keys:
+        return {}
+    found = Attachment.objects.filter(
+        message__conversation_id=comparison.conversation_id, key__in=keys
+    )
+    return {image.key: image for image in found}
+
+
+def shared_image_keys(shared: Mapping[str, Any]) -> set[str]:
+    """The keys of every image a snapshot shows: all its link may serve."""
+    return {
+        str(image.get("key"))
+        for message in shared.get("messages") or []
+        for image in message.get("images") or []
+    }
+
+
+def _shared_messages(comparison: Comparison, include_reasoning: bool) -> list[dict[str, object]]:
+    images = prompt_images(comparison)
+    shared = []
+    for message in comparison.messages:
+        entry: dict[str, object] = {"role": message["role"], "content": message["content"]}
+        kept = [images[key] for key in message.get("images") or [] if key in images]
+        if kept:
+            entry["images"] = [
+                {name: getattr(image, name) for name in SHARED_IMAGE_FIELDS} for image in kept
+            ]
+        if message.get("tool_calls"):
+            entry["tool_calls"] = message["tool_calls"]
+            if include_reasoning:
+                entry["reasoning"] = message.get("reasoning") or ""
+        if message.get("tool_results"):
+            entry["tool_results"] = message["tool_results"]
+        shared.append(entry)
+    return shared
 
 
 def _shared_run(run: RunView, include_reasoning: bool) -> dict[str, object]:
@@ -79,7 +130,7 @@ def export_data(comparison: Comparison) -> dict[str, object]:
         "format": EXPORT_FORMAT,
         "title": comparison.display_title,
         "system_prompt": comparison.system_prompt,
-        "messages": comparison.messages,
+        "messages": _exported_messages(comparison),
         "columns": comparison.columns,
         "sweep": comparison.sweep,
         "repeats": comparison.repeats,
@@ -88,6 +139,32 @@ def export_data(comparison: Comparison) -> dict[str, object]:
         "summaries": [
             {"column": column.number, **(column.summary or {})} for column in view.columns
         ],
+    }
+
+
+def _exported_messages(comparison: Comparison) -> list[dict[str, object]]:
+    """The prompt path with each image's file in base64 (as a conversation's export
+    holds it), and the tool turns as they were sent."""
+    images = prompt_images(comparison)
+    exported = []
+    for message in comparison.messages:
+        entry = {k: v for k, v in message.items() if k != "images"}
+        kept = [images[key] for key in message.get("images") or [] if key in images]
+        if kept:
+            entry["images"] = [_image_record(image, with_data=True) for image in kept]
+        exported.append(entry)
+    return exported
+
+
+def _image_record(image: Attachment, with_data: bool) -> dict[str, object]:
+    data = base64.b64encode(attachments.read(image)).decode("ascii") if with_data else None
+    return {
+        "name": image.filename,
+        "content_type": image.content_type,
+        "size": image.size,
+        "width": image.width,
+        "height": image.height,
+        "data": data,
     }
 
 
@@ -113,6 +190,64 @@ def _exported_run(run: RunView) -> dict[str, object]:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+# -- the Markdown export -------------------------------------------------------------------
+
+
+def markdown(comparison: Comparison) -> str:
+    """The comparison as a document a person reads: the prompt path (images as a note),
+    then every run's answer with the parameters it was sent, in the conversation export's
+    own words (chat/conversations/exports.py writes every part of it)."""
+    images = prompt_images(comparison)
+    prompt = [
+        _prompt_record(index, message, images) for index, message in enumerate(comparison.messages)
+    ]
+    parts = [
+        _document(
+            comparison.display_title,
+            comparison.system_prompt,
+            prompt,
+            prompt[-1]["id"] if prompt else None,
+        )
+    ]
+    for run in results(comparison).runs:
+        answer = _run_record(run.message)
+        parts.append(_document(run.label, "", [answer], answer["id"]))
+    return "\n".join(parts)
+
+
+def _document(title: str, system_prompt: str, records: list[dict[str, Any]], leaf: object) -> str:
+    data = conversation_exports.export_data(
+        title=title, system_prompt=system_prompt, settings={}, records=records, leaf_id=leaf
+    )
+    return conversation_exports.export_markdown(data)
+
+
+def _prompt_record(
+    index: int, message: Mapping[str, Any], images: Mapping[str, Attachment]
+) -> dict[str, Any]:
+    """A message of the prompt path as an export record (see exports.export_data)."""
+    kept = [images[key] for key in message.get("images") or [] if key in images]
+    return {
+        "id": index + 1,
+        "parent": index or None,
+        "role": message["role"],
+        "content": message.get("content") or "",
+        "reasoning": message.get("reasoning") or "",
+        "tool_calls": message.get("tool_calls"),
+        "tool_results": message.get("tool_results"),
+        "images": [_image_record(image, with_data=False) for image in kept],
+    }
+
+
+def _run_record(message: Message) -> dict[str, Any]:
+    """A run's answer as an export record, alone on its path. Its error text is left out,
+    as from the JSON export: it may name the server's upstream."""
+    record: dict[str, Any] = {name: getattr(message, name) for name in copies.IMPORTED_FIELDS}
+    record.update(id=message.pk, parent=None, batch=message.batch, error="")
+    record["timings"] = {name: getattr(message, name) for name in TIMINGS}
+    return record
 
 
 # -- the CSV export ------------------------------------------------------------------------

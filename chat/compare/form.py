@@ -3,7 +3,9 @@
 Field names, as the builder page (templates/compare/new.html) writes them:
 
 - `title`, `system_prompt`;
-- `message-<i>-role` and `message-<i>-content`, one pair per message of the prompt path;
+- `message-<i>-role` and `message-<i>-content`, one pair per message of the prompt path,
+  with its images and tool turn in hidden fields (chat/compare/turns.py);
+- `image`, repeated: the images attached to the prompt (the last message) in the builder;
 - `column-<i>-<param>` for every name in `params.PARAMS`, one set per column;
 - `sweep-<k>-param` and `sweep-<k>-values` (k = 1, 2): a parameter and its values,
   comma-separated as typed ("0, 0.5, 1.0");
@@ -18,9 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from chat.api import mending, params
-from chat.compare import grid
+from chat.compare import grid, turns
 
 MAX_MESSAGES = 50
 MAX_MESSAGE_CHARS = 200_000
@@ -30,6 +33,8 @@ MAX_SYSTEM_PROMPT_CHARS = 100_000
 _MAX_ROWS = 100
 SWEEP_ROWS = (1, 2)
 ROLES = ("user", "assistant")
+# Images per message when the caller names no limit (settings.PLAYGROUND_IMAGES_PER_MESSAGE).
+DEFAULT_MAX_IMAGES = 8
 _ROW_RE = re.compile(r"^(message|column)-(\d{1,6})-")
 _NO_SWEEP = {"name": "", "values": ""}
 
@@ -53,9 +58,12 @@ class Column:
 class Builder:
     title: str = ""
     system_prompt: str = ""
-    messages: list[dict[str, str]] = field(
+    # As Comparison.messages keeps them: role, content, and images and tool turns.
+    messages: list[dict[str, Any]] = field(
         default_factory=lambda: [{"role": "user", "content": ""}]
     )
+    # Keys of the images attached in the builder, for the last message (the prompt).
+    attached: list[str] = field(default_factory=list)
     columns: list[Column] = field(default_factory=list)
     # [{"name": "temperature", "values": "0, 0.5, 1.0"}, {"name": "", "values": ""}]
     sweep: list[dict[str, str]] = field(
@@ -77,6 +85,15 @@ class Builder:
             return None
 
     @property
+    def prompt_messages(self) -> list[dict[str, Any]]:
+        """The messages to save: the images attached in the builder go with the prompt."""
+        messages = [dict(m) for m in self.messages]
+        if self.attached and messages:
+            last = messages[-1]
+            last["images"] = [*(last.get("images") or []), *self.attached]
+        return messages
+
+    @property
     def sweep_record(self) -> dict[str, list[dict[str, str]]]:
         """What built the grid, as Comparison.sweep keeps it."""
         return {"params": [row for row in self.sweep if row["name"]]}
@@ -88,9 +105,14 @@ def read(data: Mapping[str, object]) -> Builder:
         title=" ".join(_text(data.get("title")).split())[:200],
         system_prompt=_text(data.get("system_prompt")),
         messages=[
-            {"role": _text(data.get(f"message-{i}-role")) or "user", "content": _content(data, i)}
+            {
+                "role": _text(data.get(f"message-{i}-role")) or "user",
+                "content": _content(data, i),
+                **turns.read_extras(data, i),
+            }
             for i in _rows(data, "message")
         ],
+        attached=turns.keys_of(data.get("image")),
         columns=[_read_column(data, i) for i in _rows(data, "column")],
         sweep=[
             {
@@ -105,13 +127,18 @@ def read(data: Mapping[str, object]) -> Builder:
     return builder
 
 
-def check(builder: Builder) -> dict[str, str]:
+def check(builder: Builder, max_images: int = DEFAULT_MAX_IMAGES) -> dict[str, str]:
     """Everything that stops a run, by field: prompt, columns, repeats.
 
     The columns' own field messages come first, each named with its column number, so
-    the list at the top of the page says where to look.
+    the list at the top of the page says where to look. Whether the images named are
+    the person's to send is the caller's to check (it takes the database).
     """
     errors = _prompt_errors(builder)
+    for key, message in turns.problems(builder.prompt_messages, max_images).items():
+        errors.setdefault(key, message)
+    if len(builder.attached) > max_images and "images" not in errors:
+        errors["images"] = f"A message can carry at most {max_images} images."
     for number, column in enumerate(builder.columns, start=1):
         for name, message in column.errors.items():
             errors[f"column-{number - 1}-{name}"] = f"Column {number}: {message}"
@@ -147,7 +174,7 @@ def remove_column(builder: Builder, index: int) -> None:
 
 
 def add_message(builder: Builder) -> None:
-    last_role = builder.messages[-1]["role"] if builder.messages else "assistant"
+    last_role = builder.messages[-1]["role"] if builder.messages else "tool"
     builder.messages.append({"role": "assistant" if last_role == "user" else "user", "content": ""})
 
 
@@ -231,8 +258,10 @@ def _prompt_errors(builder: Builder) -> dict[str, str]:
         errors["messages"] = f"At most {MAX_MESSAGES} messages in the prompt."
     for number, message in enumerate(builder.messages, start=1):
         key = f"message-{number - 1}-content"
-        if message["role"] not in ROLES:
+        if message["role"] not in turns.ROLES:
             errors[key] = f"Message {number}: the role must be user or assistant."
+        elif turns.is_turn(message):
+            pass  # a tool turn needs no text; turns.problems checks the rest
         elif not message["content"].strip():
             errors[key] = f"Message {number} is empty: write it or remove it."
         elif not mending.is_text(message["content"]):
@@ -241,7 +270,9 @@ def _prompt_errors(builder: Builder) -> dict[str, str]:
             errors[key] = (
                 f"Message {number} is too long (at most {MAX_MESSAGE_CHARS:,} characters)."
             )
-    if builder.messages and builder.messages[-1]["role"] != "user" and "messages" not in errors:
+    # Tool results may end it too: then every column answers them.
+    last = builder.messages[-1]["role"] if builder.messages else "user"
+    if last not in ("user", "tool") and "messages" not in errors:
         errors["messages"] = (
             "The last message must be yours (role user): it is the prompt every column answers."
         )

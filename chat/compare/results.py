@@ -241,6 +241,7 @@ def page_context(comparison: Comparison, view: Results) -> dict[str, object]:
     """What the results page's partials need; its socket renders the same partials."""
     return {
         "comparison": comparison,
+        "prompt": prompt_shown(comparison.messages),
         "view": view,
         "headers": view.headers,
         "rows": view.rows,
@@ -249,6 +250,11 @@ def page_context(comparison: Comparison, view: Results) -> dict[str, object]:
         "has_summary": any(column.summary for column in view.columns),
         "cap": settings.PLAYGROUND_COMPARE_CONCURRENCY,
     }
+
+
+def prompt_shown(messages: list[dict]) -> list[dict]:
+    """The prompt path as compare/_prompt.html shows it: each image by its key."""
+    return [{**m, "images": [{"key": key} for key in m.get("images") or []]} for m in messages]
 
 
 def run_options(view: Results) -> list[tuple[str, str]]:

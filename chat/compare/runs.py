@@ -34,11 +34,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat.api import params
-from chat.compare import form
-from chat.conversations import actions, copies, generation, hub, owner
+from chat.compare import form, turns
+from chat.conversations import actions, attachments, copies, generation, hub, owner, tree
 from chat.conversations.generation import Choice, Generation
 from chat.limits import leases
 from chat.models import (
+    Attachment,
     Comparison,
     ComparisonRun,
     Conversation,
@@ -87,11 +88,7 @@ def builder_from(
         start = conversation.settings or params.default_settings()
     elif version is not None:
         builder.system_prompt = version.system_prompt
-        builder.messages = [
-            {"role": str(m["role"]), "content": str(m.get("content") or "")}
-            for m in version.messages or []
-            if isinstance(m, dict) and m.get("role") in form.ROLES
-        ] or builder.messages
+        builder.messages = _version_messages(version) or builder.messages
         if builder.messages[-1]["role"] != "user":
             builder.messages.append({"role": "user", "content": ""})
         start = version.settings or params.default_settings()
@@ -103,23 +100,59 @@ def builder_from(
     return builder
 
 
-def _prompt_path(path: list[Message]) -> list[dict[str, str]]:
-    """The path up to its last prompt: the answer after it is what the columns redo."""
-    messages = [
-        {"role": m.role, "content": m.content} for m in path if m.role in form.ROLES and m.content
-    ]
-    while messages and messages[-1]["role"] != "user":
+def _prompt_path(path: list[Message]) -> list[dict[str, object]]:
+    """The path up to its last prompt (or the tool results that end it): the answer
+    after it is what the columns redo. Prompts keep their images, and tool calls the
+    reasoning that led to them, as the next request sends them (tree.api_messages)."""
+    found = attachments.of_messages(m.pk for m in path if m.role == Message.Role.USER)
+    messages: list[dict[str, object]] = []
+    for m in path:
+        entry: dict[str, object] = {"role": m.role, "content": m.content}
+        if m.role == Message.Role.USER and m.pk in found:
+            entry["images"] = [image.key for image in found[m.pk]]
+        elif m.role == Message.Role.ASSISTANT and m.tool_calls:
+            entry.update(tool_calls=m.tool_calls, reasoning=m.reasoning)
+        elif m.role == Message.Role.TOOL and m.tool_results:
+            entry["tool_results"] = m.tool_results
+        elif not m.content or m.role not in form.ROLES:
+            continue  # an answer that said nothing (an error) is not sent again
+        messages.append(entry)
+    while messages and messages[-1]["role"] not in ("user", "tool"):
         messages.pop()
     return messages
 
 
+def _version_messages(version: PromptVersion) -> list[dict[str, object]]:
+    """A saved prompt's messages, each with its images (kept by message index)."""
+    found = attachments.of_version(version)
+    messages: list[dict[str, object]] = []
+    for index, m in enumerate(version.messages or []):
+        if not (isinstance(m, dict) and m.get("role") in form.ROLES):
+            continue
+        entry: dict[str, object] = {"role": str(m["role"]), "content": str(m.get("content") or "")}
+        if m["role"] == "user" and index in found:
+            entry["images"] = [image.key for image in found[index]]
+        messages.append(entry)
+    return messages
+
+
+def unavailable_images(user: User, builder: form.Builder) -> str | None:
+    """Why the builder's images cannot go (one is not the person's to send), or None."""
+    keys = set(turns.image_keys(builder.prompt_messages))
+    if not keys:
+        return None
+    visible = Attachment.objects.visible_to(user).filter(key__in=keys)
+    return None if set(visible.values_list("key", flat=True)) == keys else attachments.UNAVAILABLE
+
+
 def create(user: User, builder: form.Builder, source: Conversation | None = None) -> Comparison:
-    prompt = builder.messages[-1]["content"]
+    messages = builder.prompt_messages
+    prompt = next((str(m["content"]) for m in reversed(messages) if m["role"] == "user"), "")
     return Comparison.objects.create(
         owner=user,
         title=builder.title or title_from_prompt(prompt),
         system_prompt=builder.system_prompt,
-        messages=builder.messages,
+        messages=messages,
         columns=builder.settings,
         sweep=builder.sweep_record,
         repeats=builder.repeats or 1,
@@ -187,20 +220,10 @@ def _create_run(
         settings=comparison.columns[0],
         started_at=now,
     )
-    parent: Message | None = None
-    for message in comparison.messages:
-        parent = Message.objects.create(
-            conversation=hidden,
-            parent=parent,
-            role=message["role"],
-            content=message["content"],
-            status=Message.Status.COMPLETE,
-            sent_at=now,
-        )
-    api_messages = []
-    if comparison.system_prompt.strip():
-        api_messages.append({"role": "system", "content": comparison.system_prompt})
-    api_messages += [{"role": m["role"], "content": m["content"]} for m in comparison.messages]
+    path = _save_prompt_path(comparison, hidden)
+    parent = path[-1] if path else None
+    urls = attachments.data_urls(m.pk for m in path if m.role == Message.Role.USER)
+    api_messages = tree.api_messages(comparison.system_prompt, path, None, urls)
     requests = []
     column_providers = [provider_for(column_settings) for column_settings in comparison.columns]
     for repeat in range(comparison.repeats):
@@ -212,8 +235,41 @@ def _create_run(
     hidden.current_leaf = parent
     hidden.save(update_fields=["current_leaf", "updated_at"])
     comparison.conversation = hidden
-    comparison.save(update_fields=["conversation", "updated_at"])
+    comparison.save(update_fields=["conversation", "messages", "updated_at"])
     return hidden.pk, requests
+
+
+def _save_prompt_path(comparison: Comparison, hidden: Conversation) -> list[Message]:
+    """The prompt path as the hidden conversation's messages, each prompt with its
+    images: the builder's uploads are linked, any other image the owner may see (a
+    conversation's, a saved prompt's, an earlier comparison's) is copied. From then on
+    Comparison.messages names the images by their keys here, so the comparison keeps
+    them whatever becomes of where they came from."""
+    keys = turns.image_keys(comparison.messages)
+    visible = Attachment.objects.visible_to(comparison.owner).filter(key__in=keys)
+    found = {image.key: image for image in visible}
+    path: list[Message] = []
+    kept: list[dict[str, object]] = []
+    for message in comparison.messages:
+        saved = Message.objects.create(
+            conversation=hidden,
+            parent=path[-1] if path else None,
+            role=message["role"],
+            content=message.get("content") or "",
+            reasoning=message.get("reasoning") or "",
+            tool_calls=message.get("tool_calls") or None,
+            tool_results=message.get("tool_results") or None,
+            status=Message.Status.COMPLETE,
+            sent_at=hidden.started_at,
+        )
+        entry = {k: v for k, v in message.items() if k != "images"}
+        images = [found[key] for key in message.get("images") or [] if key in found]
+        if images and saved.role == Message.Role.USER:
+            entry["images"] = [image.key for image in attachments.attach(saved, images)]
+        path.append(saved)
+        kept.append(entry)
+    comparison.messages = kept
+    return path
 
 
 def _queue(

@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import web
 from chat.api import params
-from chat.compare import exports, form, grid, results, runs
-from chat.conversations import cards
+from chat.compare import exports, form, grid, results, runs, turns
+from chat.conversations import attachments, cards
 from chat.conversations import exports as conversation_exports
 from chat.limits import starts
 from chat.models import (
@@ -56,7 +56,8 @@ def new_comparison(request: AuthedRequest) -> HttpResponse:
         start = _starting_point(request)
         builder = runs.builder_from(request.user, **start)
         return _builder_page(request, builder, source=start.get("conversation"))
-    data = {key: values[-1] for key, values in request.POST.lists()}
+    # Image keys repeat (one field per image); every other field is single.
+    data = {key: values if len(values) > 1 else values[-1] for key, values in request.POST.lists()}
     builder = form.read(data)
     source = _source(request, data.get("source_conversation"))
     verb, _, arg = str(data.get("action") or "refresh").partition(":")
@@ -90,7 +91,9 @@ def _run(
     request: AuthedRequest, builder: form.Builder, source: Conversation | None
 ) -> HttpResponse:
     """Save and start the comparison, or show why not (and start nothing)."""
-    errors = form.check(builder)
+    errors = form.check(builder, settings.PLAYGROUND_IMAGES_PER_MESSAGE)
+    if not errors and (unavailable := runs.unavailable_images(request.user, builder)):
+        errors["images"] = unavailable
     limit = settings.PLAYGROUND_COMPARE_CONFIRM_REQUESTS
     pending = None if errors else form.needs_confirmation(builder, limit)
     if pending:
@@ -159,9 +162,10 @@ def _builder_context(
         "builder": builder,
         "editors": editors,
         "message_rows": [
-            {**message, "error": errors.get(f"message-{index}-content", "")}
-            for index, message in enumerate(builder.messages)
+            _message_row(index, message, errors) for index, message in enumerate(builder.messages)
         ],
+        "attached": [{"key": key} for key in builder.attached],
+        "image_limits": attachments.limits(),
         "sweep_rows": [
             {**row, "error": errors.get(f"sweep-{number}-values", "")}
             for number, row in zip(form.SWEEP_ROWS, builder.sweep, strict=True)
@@ -178,6 +182,19 @@ def _builder_context(
         "unbounded": [i + 1 for i in estimate.unbounded_columns],
         "confirm_limit": limit,
         "needs_confirm": estimate.requests > limit,
+    }
+
+
+def _message_row(index: int, message: dict, errors: dict[str, str]) -> dict:
+    """A prompt message as the builder shows it: its text to edit, its images and tool
+    turn read-only (carried in hidden fields)."""
+    return {
+        **message,
+        "index": index,
+        "error": errors.get(f"message-{index}-content", ""),
+        "images": [{"key": key} for key in message.get("images") or []],
+        "hidden": turns.hidden_fields(message),
+        "turn": turns.is_turn(message),
     }
 
 
@@ -321,6 +338,17 @@ def export_json(request: HttpRequest, pk: int) -> HttpResponse:
         content_type="application/json",
     )
     response["Content-Disposition"] = f'attachment; filename="comparison-{pk}.json"'
+    return response
+
+
+@login_required
+@require_GET
+def export_markdown(request: HttpRequest, pk: int) -> HttpResponse:
+    comparison = _owned(request, pk)
+    response = HttpResponse(
+        exports.markdown(comparison), content_type="text/markdown; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="comparison-{pk}.md"'
     return response
 
 

@@ -11,12 +11,11 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import web
-from chat.api import params, snippets
-from chat.conversations import actions, attachments, composer, images, rendering
+from chat.api import params
+from chat.conversations import actions, attachments, code_blocks, composer
 from chat.conversations.tree import api_messages
 from chat.models import Conversation, Message
 from chat.providers import upstreams
@@ -76,23 +75,7 @@ def message_code(request: AuthedRequest, pk: int, message_pk: int) -> HttpRespon
 
 def _code(request: HttpRequest, conversation: Conversation, body: dict[str, Any]) -> dict[str, Any]:
     provider = upstreams.for_conversation(conversation, web.server_address(request))
-    # Megabytes of base64 would bury the code: image data URLs are shown shortened.
-    shown = images.elided(body)
-    blocks = [
-        (snippet, _highlight(snippet)) for snippet in snippets.snippets(provider.base_url, shown)
-    ]
-    return {
-        "images_elided": shown != body,
-        "blocks": blocks,
-        "provider": provider,
-        "url": snippets.endpoint(provider.base_url),
-        "key_variable": snippets.KEY_VARIABLE,
-    }
-
-
-def _highlight(snippet: snippets.Snippet) -> SafeString:
-    # Escaped, or highlighted by Pygments, which escapes every character it writes.
-    return mark_safe(rendering.highlight_code(snippet.code, snippet.language))  # noqa: S308
+    return code_blocks.context(provider, body)
 
 
 def _render(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:

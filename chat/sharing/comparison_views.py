@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
 from chat.compare import exports, results
-from chat.models import Comparison, ComparisonShareLink
+from chat.conversations import attachments
+from chat.models import Attachment, Comparison, ComparisonShareLink
 from chat.sharing import links
 from chat.web import AuthedRequest
 
@@ -48,11 +49,12 @@ def revoke_share(request: AuthedRequest, token: str) -> HttpResponse:
 @require_GET
 def shared_comparison(request: HttpRequest, token: str) -> HttpResponse:
     """The public, read-only page of a live link: the snapshot alone, nothing of its owner."""
-    link = get_object_or_404(ComparisonShareLink.objects.live(token))
+    link = _live(token)
     shared = link.snapshot
     rows = shared.get("rows") or []
     context = {
         "shared": shared,
+        "token": link.token,
         "shared_at": link.created_at,
         "headers": shared.get("headers") or [],
         "rows": rows,
@@ -61,3 +63,27 @@ def shared_comparison(request: HttpRequest, token: str) -> HttpResponse:
         "has_summary": any(row.get("runs") for row in rows),
     }
     return render(request, "compare/shared.html", context)
+
+
+@require_GET
+def shared_comparison_image(request: HttpRequest, token: str, key: str) -> HttpResponseBase:
+    """An image of the prompt the snapshot of a live link shows, to anyone holding the
+    link; any other key (another comparison's, a conversation's) is a 404 here."""
+    link = _live(token)
+    if key not in exports.shared_image_keys(link.snapshot):
+        raise Http404("No such image in this share.")
+    comparison = link.comparison
+    if comparison.conversation_id is None:
+        raise Http404("No such image in this share.")
+    image = get_object_or_404(
+        Attachment, key=key, message__conversation_id=comparison.conversation_id
+    )
+    response = attachments.file_response(image)
+    for name, value in web.PUBLIC_HEADERS.items():
+        response.headers[name] = value
+    return response
+
+
+def _live(token: str) -> ComparisonShareLink:
+    """The live link behind `token` (a 404 otherwise): every public view asks here."""
+    return get_object_or_404(ComparisonShareLink.objects.live(token).select_related("comparison"))

@@ -36,4 +36,9 @@ urlpatterns = [
         name="chat-compare-share-revoke",
     ),
     path("cs/<str:token>/", comparison_views.shared_comparison, name="chat-compare-shared"),
+    path(
+        "cs/<str:token>/images/<str:key>/",
+        comparison_views.shared_comparison_image,
+        name="chat-compare-shared-image",
+    ),
 ]

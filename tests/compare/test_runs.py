@@ -259,7 +259,7 @@ async def test_the_stop_form_works_without_the_socket(alice_async, settings):
 
 # -- ownership ------------------------------------------------------------------------------
 
-COMPARE_PUBLIC = {"chat-compare-shared"}
+COMPARE_PUBLIC = {"chat-compare-shared", "chat-compare-shared-image"}
 
 
 def _compare_urls() -> list[URLPattern]:
@@ -268,7 +268,7 @@ def _compare_urls() -> list[URLPattern]:
         for p in [*urls.urlpatterns, *sharing_urls.urlpatterns]
         if p.name
         and (p.name.startswith("chat-compare") or p.name == "ws-compare")
-        and set(p.pattern.converters) & {"pk", "message_pk", "token"}
+        and set(p.pattern.converters) & {"pk", "message_pk", "token", "column"}
         and p.name not in COMPARE_PUBLIC
     ]
 
@@ -287,7 +287,7 @@ def alices_comparison(alice):
     Message.objects.filter(status="queued").update(status="complete", content="secret answer")
     link = comparison.share_links.create(owner=alice, snapshot={"columns": []})
     message_pk = ComparisonRun.objects.filter(comparison=comparison).first().message_id
-    return {"pk": comparison.pk, "message_pk": message_pk, "token": link.token}
+    return {"pk": comparison.pk, "message_pk": message_pk, "token": link.token, "column": 1}
 
 
 def _state() -> list:
