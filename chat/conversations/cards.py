@@ -80,12 +80,16 @@ def turns(steps: list[Step[Message]]) -> list[Turn]:
 def card(message: Message, choice_count: int, *, last: bool = False) -> dict:
     """The context of one assistant card (the `assistant-card` partial). `last`: the
     card is in the path's last turn, so nothing follows it there yet."""
+    streamed = (message.request_params or {}).get("stream") is True
     return {
         "answerable": last
         and bool(message.tool_calls)
         and message.status == Message.Status.COMPLETE,
         "message": message,
         "live": message.status == Message.Status.STREAMING,
+        # Sent without stream: the card waits for the whole answer, nothing streams.
+        "streamed": streamed,
+        "waiting": message.status == Message.Status.STREAMING and not streamed,
         "metrics": metrics(message),
         "sent": sent_settings(message),
         "elapsed": f"{elapsed_seconds(message):.2f}",

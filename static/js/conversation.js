@@ -73,6 +73,8 @@
       const seconds = ((performance.now() - started.get(card)) / 1000).toFixed(1);
       // A tool call is the answer too: the model has stopped thinking.
       const answering = (answer && answer.textContent.length > 0) || card.querySelector(".tool-call") !== null;
+      const waited = card.querySelector("[data-wait-elapsed]");
+      if (waited) waited.textContent = `${seconds} s`;
       const waiting = card.querySelector("[data-waiting]");
       if (waiting) waiting.hidden = answering;
       if (!timer) continue;
