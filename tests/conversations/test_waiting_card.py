@@ -30,7 +30,8 @@ def _asked(alice, stream: bool) -> Conversation:
 
 def _card(alice_client, conversation: Conversation) -> str:
     page = alice_client.get(reverse("chat-conversation", args=[conversation.pk])).content.decode()
-    return page[page.index('<article id="message-') : page.index("</article>", page.index("assistant"))]
+    start = page.index('class="message assistant"')
+    return page[start : page.index("</article>", start)]
 
 
 def test_a_request_without_stream_waits_for_the_answer_with_the_time(alice, alice_client):
