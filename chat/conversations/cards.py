@@ -140,6 +140,13 @@ def panel(
     return fields
 
 
+def param_summary(errors: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The bad parameters (and provider) as Send's summary shows them, in panel order:
+    (field name, message)."""
+    names = ["provider", *params.PARAMS]
+    return [(name, errors[name]) for name in names if errors.get(name)]
+
+
 def _text(value: object) -> str:
     if isinstance(value, list):
         return "\n".join(str(v) for v in value)

@@ -224,7 +224,8 @@ def provider_models(request: HttpRequest) -> HttpResponse:
         "conversations/conversation.html#upstream-banner", {"provider": provider}, request
     )
     return HttpResponse(
-        select + format_html(
+        select
+        + format_html(
             '<hx-partial hx-target="#upstream-banner" hx-swap="outerHTML">{}</hx-partial>',
             banner,  # safe: the template escaped what it holds
         )
