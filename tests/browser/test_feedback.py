@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import send, sign_up
+from tests.browser.conftest import send, sign_up, wait_live
 
 ASSISTANT = re.compile("Assistant")
 
@@ -51,3 +51,23 @@ def test_the_sidebar_shows_a_new_and_a_renamed_conversation(page: Page, base: st
     page.get_by_role("button", name="Rename").click()
     expect(rows.get_by_role("link", name="Recursion notes", exact=True)).to_be_visible()
     expect(rows).not_to_contain_text("[[sim:")
+
+
+def test_the_banner_follows_the_provider_chosen(page: Page, base: str) -> None:
+    sign_up(page, base, "erin")
+    page.get_by_role("link", name="Providers", exact=True).click()
+    page.get_by_label("Name").fill("My box")
+    # The app's own simulator, reached like a local model server (allowed with DEBUG).
+    page.get_by_label("Base URL").fill(f"{base}/sim/v1")
+    page.get_by_label("API key").fill("sk-box-Hq4Lm8Np2Rs6Tv0Wx3Yz")
+    page.get_by_label("Models").fill("kimi-k2-thinking-turbo")
+    page.get_by_role("button", name="Add provider").click()
+    page.goto(f"{base}/")
+    wait_live(page)
+    banner = page.locator("#upstream-banner")
+    expect(banner).to_contain_text("the built-in simulator")
+    provider = page.get_by_label("Provider", exact=True)
+    provider.select_option(label="My box")
+    expect(banner).to_have_text("Answering: My box")
+    provider.select_option(index=0)
+    expect(banner).to_contain_text("the built-in simulator")
