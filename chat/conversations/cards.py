@@ -80,12 +80,16 @@ def turns(steps: list[Step[Message]]) -> list[Turn]:
 def card(message: Message, choice_count: int, *, last: bool = False) -> dict:
     """The context of one assistant card (the `assistant-card` partial). `last`: the
     card is in the path's last turn, so nothing follows it there yet."""
+    streamed = (message.request_params or {}).get("stream") is True
     return {
         "answerable": last
         and bool(message.tool_calls)
         and message.status == Message.Status.COMPLETE,
         "message": message,
         "live": message.status == Message.Status.STREAMING,
+        # Sent without stream: the card waits for the whole answer, nothing streams.
+        "streamed": streamed,
+        "waiting": message.status == Message.Status.STREAMING and not streamed,
         "metrics": metrics(message),
         "sent": sent_settings(message),
         "elapsed": f"{elapsed_seconds(message):.2f}",
@@ -134,6 +138,13 @@ def panel(
                 options.insert(0, values[name])
         fields.append(PanelField(param, values.get(name, ""), errors.get(name, ""), options))
     return fields
+
+
+def param_summary(errors: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The bad parameters (and provider) as Send's summary shows them, in panel order:
+    (field name, message)."""
+    names = ["provider", *params.PARAMS]
+    return [(name, errors[name]) for name in names if errors.get(name)]
 
 
 def _text(value: object) -> str:

@@ -334,6 +334,12 @@ class ConversationConsumer(StreamForwarding):
         parts = [
             partial(f"#error-{name}", "innerHTML", escape(errors.get(name, ""))) for name in names
         ]
+        # Beside Send: the parameters' messages, unless the prompt's slot repeats one.
+        summary = cards.param_summary(
+            {k: v for k, v in errors.items() if v != errors.get(prompt_slot(errors))}
+        )
+        html = render_to_string(f"{PAGE}#param-summary", {"summary": summary})
+        parts.append(partial("#param-summary", "innerHTML", html))
         if advice is not None:
             lines = render_to_string(f"{PAGE}#advice", {"advice": advice})
             parts.append(partial("#advice", "innerHTML", lines))
@@ -349,6 +355,8 @@ class ConversationConsumer(StreamForwarding):
     async def gen_started(self, event: dict[str, Any]) -> None:
         await self._render_path(streaming=True)
         await self.send_json({"event": "streaming", "active": True})
+        # A prompt is activity: the sidebar lists the conversation first, by its title.
+        await self.send_json({"event": "listed"})
 
     async def gen_path(self, event: dict[str, Any]) -> None:
         await self._render_path(streaming=await _is_streaming_id(self.conversation_id))
@@ -400,6 +408,11 @@ async def _is_streaming_id(conversation_id: int) -> bool:
         if not message.is_stale:
             return True
     return False
+
+
+def prompt_slot(errors: dict[str, str]) -> str:
+    """The slot beside Send that holds an error: the prompt's or an edited prompt's."""
+    return next((name for name in errors if name == "prompt" or name.startswith("edit-")), "")
 
 
 def _composer_actions(*, streaming: bool) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from chat.api import params
 from chat.conversations import markdown_doc
 from chat.conversations.tree import tool_message
+from chat.simulator.markers import without_markers
 
 EXPORT_FORMAT = "reasoning-playground/1"
 TIMINGS = ("sent_at", "first_reasoning_at", "first_content_at", "finished_at")
@@ -65,7 +66,7 @@ def export_data(
             messages.append(_api_message(entry))
     return {
         "format": EXPORT_FORMAT,
-        "title": title,
+        "title": without_markers(title),
         "system_prompt": system_prompt,
         "settings": {k: v for k, v in settings.items() if k in params.PARAMS},
         "messages": messages,
@@ -89,7 +90,8 @@ def _tree_entry(record: Mapping[str, Any], secrets: list[str]) -> JSONObject:
         "id": record["id"],
         "parent": record.get("parent"),
         "role": record["role"],
-        "content": record.get("content") or "",
+        # Markers are instructions to the simulator, not part of the conversation.
+        "content": without_markers(record.get("content") or ""),
         "refusal": record.get("refusal") or "",
         "reasoning": record.get("reasoning") or "",
         "tool_calls": record.get("tool_calls"),

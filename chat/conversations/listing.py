@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chat import web
 from chat.conversations import search
 from chat.models import Conversation, Message
+from chat.simulator.markers import without_markers
 from chat.web import AuthedRequest
 
 if TYPE_CHECKING:
@@ -277,7 +278,7 @@ def _choose_excerpt(row: Row, hit: Message, words: Sequence[str]) -> None:
     """The excerpt from the answer (or prompt) if a word is there, else from the reasoning."""
     answer_label = "Prompt" if hit.role == Message.Role.USER else "Answer"
     for text, label in ((hit.content, answer_label), (hit.reasoning, "Reasoning")):
-        if found := excerpt(text, words):
+        if found := excerpt(without_markers(text), words):
             row.excerpt, row.excerpt_label = found, label
             return
 

@@ -26,6 +26,9 @@ from chat.models import Conversation, Message
 from chat.providers import upstreams
 from chat.web import AuthedRequest
 
+# The event that redraws the sidebar's list of conversations.
+LISTED = "conversations-changed"
+
 
 @login_required
 @require_GET
@@ -84,9 +87,11 @@ def rename_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation.title = title
     conversation.save(update_fields=["title", "updated_at"])
     if web.is_htmx(request):
-        return render(
+        response = render(
             request, "conversations/conversation.html#title", {"conversation": conversation}
         )
+        response["HX-Trigger"] = LISTED  # the sidebar shows the new name
+        return response
     flash.success(request, "Renamed.")
     return redirect("chat-conversation", pk=pk)
 
@@ -167,6 +172,7 @@ def check_params(request: AuthedRequest) -> HttpResponse:
         "advice": guidance.advice(submission.settings, typed),
         "errors": errors,
         "cleared": [name for name in params.PARAMS if name not in errors],
+        "summary": cards.param_summary(errors if not added else {}),
         "tools_field": cards.PanelField(
             params.PARAMS["tools"], data["tools"], errors.get("tools", "")
         )

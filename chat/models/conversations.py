@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from chat.conversations.tree import Step, Tree
+from chat.simulator.markers import without_markers
 
 # A generation writes at least this often while it runs (see generation.py), so
 # a streaming message not written for longer belongs to a server that died. The
@@ -74,7 +75,8 @@ class Conversation(models.Model):
 
     @property
     def display_title(self) -> str:
-        return self.title or "New conversation"
+        # Titles made before markers were left out of them still hold some.
+        return without_markers(self.title) or "New conversation"
 
     def tree(self) -> Tree:
         # Prompts show their images (one query for all of them).
@@ -97,8 +99,9 @@ class Conversation(models.Model):
 
 
 def title_from_prompt(prompt: str) -> str:
-    """The first line of a prompt, whitespace folded, cut at a word near TITLE_LENGTH."""
-    words = " ".join(prompt.split())
+    """The first line of a prompt, whitespace folded, cut at a word near TITLE_LENGTH;
+    simulator markers are instructions, not what the conversation is about."""
+    words = " ".join(without_markers(prompt).split())
     if len(words) <= TITLE_LENGTH:
         return words
     cut = words[:TITLE_LENGTH].rsplit(" ", 1)[0] or words[:TITLE_LENGTH]

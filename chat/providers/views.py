@@ -19,6 +19,8 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -214,7 +216,20 @@ def provider_models(request: HttpRequest) -> HttpResponse:
     current = request.POST.get("model", "")
     value = current if current in options else (options[0] if options else current)
     field = {"name": "model", "options": options or [value], "value": value}
-    return render(request, "conversations/conversation.html#model-select", {"field": field})
+    select = render_to_string(
+        "conversations/conversation.html#model-select", {"field": field}, request
+    )
+    # The banner over the conversation says who answers now, without a reload.
+    banner = render_to_string(
+        "conversations/conversation.html#upstream-banner", {"provider": provider}, request
+    )
+    return HttpResponse(
+        select
+        + format_html(
+            '<hx-partial hx-target="#upstream-banner" hx-swap="outerHTML">{}</hx-partial>',
+            banner,  # safe: the template escaped what it holds
+        )
+    )
 
 
 def _all_valid(

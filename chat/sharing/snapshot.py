@@ -18,6 +18,7 @@ from typing import Any
 
 from chat.api import params
 from chat.conversations import exports, imports
+from chat.simulator.markers import without_markers
 
 SNAPSHOT_VERSION = 1
 # What an answer keeps; anything else a caller passes in is dropped.
@@ -60,7 +61,7 @@ def build(
     """
     return {
         "version": SNAPSHOT_VERSION,
-        "title": title,
+        "title": without_markers(title),
         "system_prompt": system_prompt,
         # The parameter panel's typed values, for "Continue in my playground".
         "settings": {k: v for k, v in settings.items() if k in params.PARAMS},
@@ -83,7 +84,8 @@ def _step(step: Mapping[str, Any], include_reasoning: bool) -> dict[str, Any]:
 def _prompt(message: Mapping[str, Any]) -> dict[str, Any]:
     """A step's prompt: the person's text and images, or the results they sent for
     tool calls."""
-    prompt = {"role": message["role"], "content": message["content"]}
+    # Markers are instructions to the simulator, not part of what is shared.
+    prompt = {"role": message["role"], "content": without_markers(message["content"])}
     if message["role"] == "tool":
         prompt["tool_results"] = message.get("tool_results") or []
     images = [

@@ -7,6 +7,7 @@ serves it alone with Daphne for load tests.
 
 How a request becomes an answer, one module per step:
 
+    markers     the [[sim:...]] syntax, and text without it for what people see
     options     what markers ([[sim:...]]) and X-Sim-* headers ask for: faults, pacing, lengths
     prompt      what the messages say: topic, place, images, tool to call, tool result
     text        the deterministic writer: reasoning and answer text from seeded templates

@@ -39,6 +39,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chat.simulator.markers import MARKER_RE
 from chat.simulator.prompt import last_user_text
 
 DEFAULT_REASONING_TOKENS = 40
@@ -50,7 +51,6 @@ MAX_DELAY_SECONDS = 600.0
 MAX_FAULT_TIMES = 1000
 SLOW_START_SECONDS = 3.0
 RETRY_AFTER_SECONDS = 7
-MARKER_RE = re.compile(r"\[\[sim:([^\]]*)\]\]")
 
 HTTP_FAULTS: dict[str, tuple[int, str, str]] = {
     "401": (401, "invalid_authentication_error", "Invalid Authentication (simulated)"),

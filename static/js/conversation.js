@@ -47,12 +47,39 @@
       const refused = document.getElementById("error-attachments");
       if (refused) refused.textContent = "";
       prompt().focus();
+    } else if (data.event === "listed") {
+      // The sidebar redraws itself (its hx-trigger), keeping any search.
+      htmx.trigger(document.body, "conversations-changed");
     } else if (data.event === "invalid") {
+      // Focus stays out of the side panel: Send's summary links to a bad parameter.
       const ids = { prompt: "prompt", attachments: "attach-images" };
-      const first = document.getElementById(ids[data.fields[0]] || "param-" + data.fields[0]);
+      const first = document.getElementById(ids[data.fields.find((f) => ids[f])]);
       if (first) first.focus();
     }
     refreshEmptyState();
+  });
+
+  // A parameter with a message beside it is marked invalid (styled by app.css).
+  function markInvalid() {
+    for (const slot of document.querySelectorAll("#param-panel .field-error")) {
+      const field = document.getElementById("param-" + slot.id.replace(/^error-/, ""));
+      if (!field) continue;
+      if (slot.textContent.trim()) field.setAttribute("aria-invalid", "true");
+      else field.removeAttribute("aria-invalid");
+    }
+  }
+  const panel = document.getElementById("param-panel");
+  if (panel) new MutationObserver(markInvalid).observe(panel, { childList: true, subtree: true, characterData: true });
+
+  // Send's summary of bad parameters: a click focuses the field it names.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-focus-field]");
+    if (!link) return;
+    const field = document.getElementById(link.dataset.focusField);
+    if (!field) return;
+    event.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
   });
 
   function refreshEmptyState() {
@@ -73,6 +100,8 @@
       const seconds = ((performance.now() - started.get(card)) / 1000).toFixed(1);
       // A tool call is the answer too: the model has stopped thinking.
       const answering = (answer && answer.textContent.length > 0) || card.querySelector(".tool-call") !== null;
+      const waited = card.querySelector("[data-wait-elapsed]");
+      if (waited) waited.textContent = `${seconds} s`;
       const waiting = card.querySelector("[data-waiting]");
       if (waiting) waiting.hidden = answering;
       if (!timer) continue;

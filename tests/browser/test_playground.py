@@ -186,8 +186,10 @@ def test_it_refuses_a_temperature_above_two_inline(page: Page, base: str) -> Non
     temperature.fill("2.5")
     send(page, "Is this too hot?")
 
-    # The socket's refusal moves focus to the field it names.
-    expect(temperature).to_be_focused()
+    # Focus stays in the message box; the summary beside Send names the field.
+    expect(page.get_by_label("Message")).to_be_focused()
+    expect(page.locator("#param-summary")).to_have_text("Temperature must be between 0 and 2.")
+    expect(temperature).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#field-temperature").get_by_role("alert")).to_contain_text(
         "between 0 and 2"
     )

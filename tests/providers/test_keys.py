@@ -463,6 +463,19 @@ def test_the_model_select_follows_the_chosen_provider(alice_client, lab, convers
     assert '<option value="kimi-k2-thinking" selected>' in models
 
 
+@pytest.mark.django_db
+def test_choosing_a_provider_updates_the_banner_of_who_answers(alice_client, lab, conversation):
+    page = alice_client.get(reverse("chat-conversation", args=[conversation.pk])).content.decode()
+    assert 'id="upstream-banner"' in page
+    own = alice_client.post(reverse("chat-provider-models"), {"provider": str(lab.pk)})
+    banner = '<hx-partial hx-target="#upstream-banner" hx-swap="outerHTML">'
+    shown = own.content.decode().partition(banner)[2]
+    assert "Answering: Alice&#x27;s lab" in shown
+    assert "built-in simulator" not in shown
+    back = alice_client.post(reverse("chat-provider-models"), {"provider": "simulator"})
+    assert "Answering: the built-in simulator" in back.content.decode().partition(banner)[2]
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("close_thread_connections")
 async def test_choosing_the_simulator_or_the_default_is_kept_with_the_conversation(
