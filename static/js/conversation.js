@@ -71,8 +71,8 @@
       const answer = card.querySelector(".answer-pane .stream-text");
       const reasoning = card.querySelector(".reasoning-pane .stream-text");
       const seconds = ((performance.now() - started.get(card)) / 1000).toFixed(1);
-      // A tool call is the answer too: the model has stopped thinking.
-      const answering = (answer && answer.textContent.length > 0) || card.querySelector(".tool-call") !== null;
+      // A tool call or a refusal is the answer too: the model has stopped thinking.
+      const answering = (answer && answer.textContent.length > 0) || card.querySelector(".tool-call, .refusal") !== null;
       const waiting = card.querySelector("[data-waiting]");
       if (waiting) waiting.hidden = answering;
       if (!timer) continue;
