@@ -374,9 +374,7 @@ def _is_ref(value: object) -> bool:
     return isinstance(value, int | str) and not isinstance(value, bool)
 
 
-def _tree_record(
-    item: object, where: str, seen: set[object], limits: ImageLimits
-) -> JSONObject:
+def _tree_record(item: object, where: str, seen: set[object], limits: ImageLimits) -> JSONObject:
     if not isinstance(item, dict):
         raise ImportProblem(f"{where}: each message must be an object.")
     ref, parent = item.get("id"), item.get("parent")

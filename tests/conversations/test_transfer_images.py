@@ -137,9 +137,7 @@ def test_an_image_at_a_web_address_is_refused_and_nothing_is_fetched_or_saved(
     assert Conversation.objects.filter(owner=alice).count() == 1
 
 
-def test_an_import_is_held_to_the_servers_image_limits(
-    alice_client, alice, conversation, settings
-):
+def test_an_import_is_held_to_the_servers_image_limits(alice_client, alice, conversation, settings):
     settings.PLAYGROUND_IMAGES_PER_MESSAGE = 1
     response = _import(alice_client, _export(alice_client, conversation)["messages"])
     assert response.status_code == 400
