@@ -111,9 +111,23 @@
     uploadAll(files);
   });
 
-  document.addEventListener("click", (event) => {
+  // Removing a thumbnail deletes the upload on the server too (404: already gone).
+  document.addEventListener("click", async (event) => {
     const remove = event.target.closest("[data-remove-attachment]");
     if (!remove) return;
+    remove.disabled = true;
+    try {
+      const response = await fetch(remove.dataset.removeUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken() },
+      });
+      if (!response.ok && response.status !== 404) throw new Error(String(response.status));
+    } catch {
+      remove.disabled = false;
+      errors().textContent = "The image could not be removed: try again.";
+      return;
+    }
     remove.closest("[data-pending-attachment]").remove();
     document.getElementById("attach-images").focus();
   });
