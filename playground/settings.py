@@ -230,6 +230,8 @@ PLAYGROUND_SIGNUPS_PER_HOUR = env_int("PLAYGROUND_SIGNUPS_PER_HOUR", 5)
 # Images attached to a prompt: the largest file, and how many one prompt may carry.
 PLAYGROUND_IMAGE_MAX_BYTES = env_int("PLAYGROUND_IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 PLAYGROUND_IMAGES_PER_MESSAGE = env_int("PLAYGROUND_IMAGES_PER_MESSAGE", 8)
+# An upload never sent is removed after this many hours (manage.py clean_attachments).
+PLAYGROUND_PENDING_IMAGE_HOURS = env_int("PLAYGROUND_PENDING_IMAGE_HOURS", 24, minimum=1)
 # Sign-in throttling (django-axes): after this many wrong passwords for one username
 # from one address, that pair is refused for the cool-off, right password or not.
 AXES_FAILURE_LIMIT = env_int("PLAYGROUND_LOGIN_FAILURE_LIMIT", 5, minimum=1)

@@ -245,8 +245,11 @@ async def continue_answer(
         answer.pk,
         reasoning=answer.reasoning,
         content=answer.content,
+        # Kept: every save writes the whole refusal, so one not carried over would be lost.
+        refusal=answer.refusal,
         published_reasoning=len(answer.reasoning),
         published_content=len(answer.content),
+        published_refusal=len(answer.refusal),
     )
     conversation.current_leaf = answer
     await conversation.asave()

@@ -4,7 +4,7 @@ see it (its owner; share pages serve theirs through the link, chat.sharing.views
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseBase
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -33,6 +33,16 @@ def upload_image(request: AuthedRequest, pk: int) -> HttpResponse:
     # The uploaded name is shown while the image waits in the composer, never stored.
     context = {"attachment": attachment, "name": " ".join((upload.name or "").split())[:80]}
     return render(request, f"{PAGE}#pending-attachment", context)
+
+
+@login_required
+@require_POST
+def remove_pending_image(request: AuthedRequest, key: str) -> HttpResponse:
+    """The composer's remove button: the person's own upload, not yet sent, is deleted
+    with its file (204); anyone else's, or one already sent, is a 404."""
+    if not attachments.discard_pending(request.user, key):
+        raise Http404("No such pending image.")
+    return HttpResponse(status=204)
 
 
 @login_required

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import FileResponse
@@ -70,6 +71,35 @@ def store_bytes(
     )
     attachment.save()
     return attachment
+
+
+@transaction.atomic
+def discard_pending(owner, key: str) -> bool:
+    """Remove `owner`'s own upload named `key` while it is not yet sent (the composer's
+    remove button), its file with it; False when there is none such (another's, or sent)."""
+    pending = Attachment.objects.pending_of(owner).filter(key=key)
+    names = list(pending.values_list("file", flat=True))
+    # Deleted only if still pending: a send that claimed it first keeps it.
+    deleted, _ = pending.delete()
+    if not deleted:
+        return False
+    remove_files_when_unused(names)
+    return True
+
+
+def remove_files_when_unused(names: Iterable[str]) -> None:
+    """Once the deletion in progress is committed, delete from MEDIA_ROOT each of these
+    files that no attachment names any more (copies of a message, a saved prompt's
+    images, share one file). Nothing is removed if the deletion is rolled back."""
+    wanted = {name for name in names if name}
+    if wanted:
+        transaction.on_commit(lambda: _remove_unused(wanted))
+
+
+def _remove_unused(names: set[str]) -> None:
+    used = set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
+    for name in names - used:
+        default_storage.delete(name)  # a file already gone is no error
 
 
 def keys_of(value: object) -> list[str]:

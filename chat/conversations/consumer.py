@@ -27,6 +27,7 @@ from chat.conversations import (
 )
 from chat.conversations.composer import Submission
 from chat.conversations.forwarding import StreamForwarding, partial
+from chat.conversations.generation import Generation
 from chat.limits import rules
 from chat.models import Conversation, Message
 from chat.providers import upstreams
@@ -166,7 +167,7 @@ class ConversationConsumer(StreamForwarding):
             return
         conversation.system_prompt = submission.system_prompt
         parent = await _message_or_none(conversation.current_leaf_id)
-        await actions.send_prompt(
+        run = await actions.send_prompt(
             conversation,
             submission.prompt,
             submission.settings,
@@ -174,7 +175,7 @@ class ConversationConsumer(StreamForwarding):
             parent,
             images,
         )
-        await self._accepted(submission)
+        await self._accepted(submission, run)
 
     async def _edit(
         self, conversation: Conversation, message: Message, content: dict[str, Any]
@@ -189,7 +190,7 @@ class ConversationConsumer(StreamForwarding):
         if submission is None:
             return
         parent = await _message_or_none(message.parent_id)
-        await actions.send_prompt(
+        run = await actions.send_prompt(
             conversation,
             submission.prompt,
             submission.settings,
@@ -198,7 +199,7 @@ class ConversationConsumer(StreamForwarding):
             # The edited prompt keeps its images.
             [a async for a in message.attachments.all()],
         )
-        await self._accepted(submission, cleared=False)
+        await self._accepted(submission, run, cleared=False)
 
     async def _regenerate(
         self, conversation: Conversation, message: Message, content: dict[str, Any]
@@ -206,10 +207,10 @@ class ConversationConsumer(StreamForwarding):
         submission = await self._valid_submission(conversation, {**content, "prompt": "-"})
         if submission is None or not await self._is_answer(message):
             return
-        await actions.regenerate(
+        run = await actions.regenerate(
             conversation, message, self._provider(conversation), submission.settings
         )
-        await self._accepted(submission, cleared=False)
+        await self._accepted(submission, run, cleared=False)
 
     async def _rerun(
         self, conversation: Conversation, message: Message, content: dict[str, Any]
@@ -254,10 +255,10 @@ class ConversationConsumer(StreamForwarding):
         submission = await self._valid_submission(conversation, {**content, "prompt": "-"})
         if submission is None:
             return
-        await actions.send_results(
+        run = await actions.send_results(
             conversation, message, results, submission.settings, self._provider(conversation)
         )
-        await self._accepted(submission, cleared=False)
+        await self._accepted(submission, run, cleared=False)
 
     # The actions on one message ("regenerate:42"); a plain "send" has none.
     _ON_MESSAGE: ClassVar[dict[str, _MessageAction]] = {
@@ -316,8 +317,13 @@ class ConversationConsumer(StreamForwarding):
             return False
         return True
 
-    async def _accepted(self, submission: Submission, cleared: bool = True) -> None:
-        await self._show_errors({}, advice=guidance.advice(submission.settings))
+    async def _accepted(
+        self, submission: Submission, run: Generation, cleared: bool = True
+    ) -> None:
+        # The advice reads the messages actually sent (system prompt and every turn), so
+        # JSON mode says "does not mention JSON" only when nothing sent does.
+        messages = run.body.get("messages") or []
+        await self._show_errors({}, advice=guidance.advice(submission.settings, messages))
         if cleared:
             await self.send_json({"event": "sent"})
 

@@ -27,6 +27,11 @@ def _tool_calls(pk: int, calls: list[dict[str, Any]]) -> str:
     return partial(f"#tool-calls-{pk}", "innerHTML", SafeString(html))
 
 
+def _refusal(pk: int, text: str) -> str:
+    html = render_to_string("conversations/_refusal.html", {"refusal": text})
+    return partial(f"#refusal-{pk}", "innerHTML", SafeString(html))
+
+
 class StreamForwarding(GuardedSocket):
     """A socket that shows a conversation's generations: their events come from this
     process's hub (chat/conversations/hub.py) into the socket's inbox, handled in order.
@@ -108,6 +113,8 @@ class StreamForwarding(GuardedSocket):
                 partial(f"#answer-text-{part['id']}", "innerHTML", escape(part["content"]))
             )
             parts.append(partial(f"#gen-status-{part['id']}", "innerHTML", status))
+            if part.get("refusal"):
+                parts.append(_refusal(part["id"], part["refusal"]))
             if part.get("tools"):
                 parts.append(_tool_calls(part["id"], part["tools"]))
         await self.send(text_data="".join(parts))
@@ -117,6 +124,12 @@ class StreamForwarding(GuardedSocket):
         and a whole list needs no offsets): the card's list is replaced."""
         if event["id"] in self.shown:  # a card this page shows as streaming
             await self.send(text_data=_tool_calls(event["id"], event["calls"]))
+
+    async def gen_refusal(self, event: dict[str, Any]) -> None:
+        """A streaming answer's refusal so far (the API's `refusal` field, while `content`
+        stays null), marked as a refusal on its card; replaced whole as it grows."""
+        if event["id"] in self.shown:  # a card this page shows as streaming
+            await self.send(text_data=_refusal(event["id"], event["text"]))
 
     async def gen_status(self, event: dict[str, Any]) -> None:
         """A generation's status line on its cards ("Retrying in 7 s…"), or cleared."""

@@ -112,6 +112,7 @@ class Choice:
     seen: bool = False
     unsaved: bool = False
     published_tools: list[dict] = field(default_factory=list)
+    published_refusal: int = 0
 
 
 @dataclass
@@ -326,7 +327,7 @@ class Generation:
             choice.content += event.text
             choice.first_content_at = choice.first_content_at or now
         elif isinstance(event, events.RefusalDelta):
-            # Shown apart from the answer, once the message ends (not streamed live).
+            # Shown apart from the answer, marked as a refusal, as it streams.
             choice.refusal += event.text
             choice.first_content_at = choice.first_content_at or now
         elif isinstance(event, events.ToolCallDelta):
@@ -388,6 +389,7 @@ class Generation:
                 "id": c.message_id,
                 "reasoning": c.reasoning,
                 "content": c.content,
+                "refusal": c.refusal,
                 "tools": self._tools.calls(index),
             }
             for index, c in self.choices.items()
@@ -416,7 +418,17 @@ class Generation:
             c.published_content = len(c.content)
         if parts:
             await self._send({"type": "gen.delta", "parts": parts})
+        await self._publish_refusals()
         await self._publish_tools()
+
+    async def _publish_refusals(self) -> None:
+        """Each choice's refusal, whole, when it grew (forwarding.gen_refusal): a refusal
+        is a sentence or two and rare, so it needs none of the deltas' offsets, and a
+        page that missed one is whole again with the next."""
+        for c in self.choices.values():
+            if len(c.refusal) != c.published_refusal:
+                c.published_refusal = len(c.refusal)
+                await self._send({"type": "gen.refusal", "id": c.message_id, "text": c.refusal})
 
     async def _publish_tools(self) -> None:
         """Each choice's tool calls, whole, when they changed: the name as soon as it

@@ -5,6 +5,11 @@ wrong in words for the person who chose the file; no Django, no database.
 
 An import is our own JSON export (chat.conversations.exports, which rebuilds every
 branch) or a plain OpenAI-style `messages` array (or a request body holding one).
+
+Images come inside the file, never from the web: the export's `images`, or a plain
+prompt's `image_url` content parts holding data: URLs. Each is checked as an upload
+is (its bytes must be one of the four image types, within the limits given); an
+http(s) address is refused with a message, since the playground never fetches one.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from chat.api import params, rules
 from chat.conversations import images
@@ -39,6 +45,15 @@ class ImportProblem(ValueError):
     """Why a file cannot be imported, in words for the person who chose it."""
 
 
+@dataclass(frozen=True)
+class ImageLimits:
+    """What one imported image may weigh and how many one prompt may carry (the server's
+    PLAYGROUND_IMAGE_MAX_BYTES and PLAYGROUND_IMAGES_PER_MESSAGE, given by the view)."""
+
+    max_bytes: int = MAX_IMPORT_BYTES
+    per_message: int = 8
+
+
 @dataclass
 class Imported:
     """A conversation read from a file, checked and ready to be saved.
@@ -56,7 +71,7 @@ class Imported:
     current_leaf: Any = None
 
 
-def parse_import(data: bytes) -> Imported:
+def parse_import(data: bytes, limits: ImageLimits | None = None) -> Imported:
     """Read an uploaded file: our export, or a plain messages array. Raises
     ImportProblem saying what is wrong, before anything could be saved.
 
@@ -68,6 +83,7 @@ def parse_import(data: bytes) -> Imported:
     """
     if len(data) > MAX_IMPORT_BYTES:
         raise ImportProblem(TOO_LARGE)
+    limits = limits or ImageLimits()
     document = _load_json(data)
     problem = _unstorable_text(document)
     if problem:
@@ -78,14 +94,14 @@ def parse_import(data: bytes) -> Imported:
                 f"Unknown format {json.dumps(document['format'])}: "
                 f"this playground reads {EXPORT_FORMAT} exports."
             )
-        return _parse_export(document)
+        return _parse_export(document, limits)
     messages = document.get("messages") if isinstance(document, dict) else document
     if not isinstance(messages, list):
         raise ImportProblem(
             "Expected a Reasoning Playground export or an OpenAI-style messages array "
             "(a list of objects with role and content)."
         )
-    return _parse_messages(messages)
+    return _parse_messages(messages, limits)
 
 
 def _load_json(data: bytes) -> Any:
@@ -150,7 +166,7 @@ def _role_problem(where: str, role: object, allowed: str) -> ImportProblem:
     )
 
 
-def _parse_messages(items: list[object]) -> Imported:
+def _parse_messages(items: list[object], limits: ImageLimits) -> Imported:
     _check_count(len(items))
     imported = Imported()
     system: list[str] = []
@@ -178,7 +194,12 @@ def _parse_messages(items: list[object]) -> Imported:
             previous["tool_results"].append(_plain_result(item, previous["calls"], where))
             continue
         record = _record(number, parent, role, batch=str(number))
-        record["content"] = _content_text(item.get("content"), where, optional=role == "assistant")
+        if role == "user":
+            record["content"], found = _prompt_content(item.get("content"), where, limits)
+            if found:
+                record["images"] = found
+        else:
+            record["content"] = _content_text(item.get("content"), where, optional=True)
         record["refusal"] = _text(item.get("refusal"), where, "refusal")
         reasoning = item.get("reasoning_content", item.get("reasoning"))
         record["reasoning"] = _text(reasoning, where, "reasoning_content")
@@ -226,12 +247,88 @@ def _content_text(content: object, where: str, *, optional: bool = False) -> str
         return ""
     if isinstance(content, str):
         return content
+    if isinstance(content, list) and any(
+        isinstance(p, dict) and p.get("type") == "image_url" for p in content
+    ):
+        raise ImportProblem(f"{where}: only prompts (user messages) can carry images.")
     if isinstance(content, list) and content:
         parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
         texts = [text for text in parts if isinstance(text, str)]
         if len(texts) == len(content):
             return "\n".join(texts)
     raise ImportProblem(f"{where}: the content is not text; only text messages can be imported.")
+
+
+def _prompt_content(
+    content: object, where: str, limits: ImageLimits
+) -> tuple[str, list[JSONObject]]:
+    """A prompt's text (its text parts joined) and its images (its image_url parts, each
+    a data: URL checked as an upload is)."""
+    if not isinstance(content, list):
+        return _content_text(content, where), []
+    texts: list[str] = []
+    urls: list[object] = []
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        elif kind == "image_url" and isinstance(part.get("image_url"), dict):
+            urls.append(part["image_url"].get("url"))
+        else:
+            raise ImportProblem(
+                f"{where}: the content is not text and images; only text and image_url "
+                "parts can be imported."
+            )
+    _check_image_count(len(urls), where, limits)
+    found = [_image_of_url(url, f"image {n}", where, limits) for n, url in enumerate(urls, 1)]
+    return "\n".join(texts), found
+
+
+def _check_image_count(count: int, where: str, limits: ImageLimits) -> None:
+    if count > limits.per_message:
+        raise ImportProblem(
+            f"{where}: {count} images; a message can carry at most {limits.per_message}."
+        )
+
+
+def _image_of_url(url: object, name: str, where: str, limits: ImageLimits) -> JSONObject:
+    """One image_url part's image, read from its data: URL; never fetched from the web."""
+    if not isinstance(url, str) or not url.strip():
+        raise ImportProblem(f"{where}: {name} has no URL.")
+    scheme = url.partition(":")[0].strip().lower()
+    if scheme in ("http", "https"):
+        host = urlsplit(url.strip()).hostname or "an unknown host"
+        raise ImportProblem(
+            f"{where}: {name} is a web address ({host[:80]}): the playground never fetches "
+            "images. Put the image in the file as a data: URL, or attach it after importing."
+        )
+    header, comma, payload = url.strip()[len("data:") :].partition(",")
+    if scheme != "data" or not comma:
+        raise ImportProblem(
+            f"{where}: {name} is not a data: URL; only images inside the file "
+            "(data:image/png;base64,…) can be imported."
+        )
+    if not header.lower().endswith(";base64"):
+        raise ImportProblem(f"{where}: {name} is a data: URL without base64 data.")
+    return _checked_image(_base64(payload, name, where), name, where, limits)
+
+
+def _base64(payload: object, name: str, where: str) -> bytes:
+    try:
+        if isinstance(payload, str):
+            return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        pass
+    raise ImportProblem(f"{where}: {name} has no base64 data.")
+
+
+def _checked_image(raw: bytes, name: str, where: str, limits: ImageLimits) -> JSONObject:
+    """The image's bytes with the type they hold (never the type a name or a URL claims)."""
+    try:
+        sniffed = images.sniff(raw, name, limits.max_bytes)
+    except images.ImageProblem as problem:
+        raise ImportProblem(f"{where}: {problem}") from None
+    return {"data": raw, "content_type": sniffed.content_type}
 
 
 def _text(value: object, where: str, name: str, *, limit: int | None = None) -> str:
@@ -244,7 +341,7 @@ def _text(value: object, where: str, name: str, *, limit: int | None = None) -> 
     return value
 
 
-def _parse_export(document: JSONObject) -> Imported:
+def _parse_export(document: JSONObject, limits: ImageLimits) -> Imported:
     tree = document.get("tree")
     if not isinstance(tree, list):
         raise ImportProblem("The export has no tree: it must be a list of messages.")
@@ -260,7 +357,7 @@ def _parse_export(document: JSONObject) -> Imported:
     )
     seen: set[object] = set()
     for number, item in enumerate(tree, start=1):
-        record = _tree_record(item, f"Message {number}", seen)
+        record = _tree_record(item, f"Message {number}", seen, limits)
         seen.add(record["ref"])
         imported.messages.append(record)
     error = rules.validate_messages([m for r in imported.messages for m in _shape_for_api(r)])
@@ -277,7 +374,7 @@ def _is_ref(value: object) -> bool:
     return isinstance(value, int | str) and not isinstance(value, bool)
 
 
-def _tree_record(item: object, where: str, seen: set[object]) -> JSONObject:
+def _tree_record(item: object, where: str, seen: set[object], limits: ImageLimits) -> JSONObject:
     if not isinstance(item, dict):
         raise ImportProblem(f"{where}: each message must be an object.")
     ref, parent = item.get("id"), item.get("parent")
@@ -307,30 +404,25 @@ def _tree_record(item: object, where: str, seen: set[object]) -> JSONObject:
     record["status"] = _status(item.get("status"), where)
     record["timings"] = _timings(item.get("timings"), where)
     if item.get("images") is not None:
-        record["images"] = _images(item.get("images"), where, role)
+        record["images"] = _images(item.get("images"), where, role, limits)
     return record
 
 
-def _images(value: object, where: str, role: str) -> list[JSONObject]:
+def _images(value: object, where: str, role: str, limits: ImageLimits) -> list[JSONObject]:
     """A prompt's images as the export writes them, each checked as an upload is: the
     bytes must be one of the four image types (chat.conversations.images)."""
     if role != "user" or not isinstance(value, list):
         raise ImportProblem(f"{where}: images must be a list, on a prompt.")
-    found = []
-    for number, image in enumerate(value, start=1):
-        data = image.get("data") if isinstance(image, dict) else None
-        try:
-            raw = base64.b64decode(data, validate=True) if isinstance(data, str) else None
-        except binascii.Error:
-            raw = None
-        if raw is None:
-            raise ImportProblem(f"{where}: image {number} has no base64 data.")
-        try:
-            sniffed = images.sniff(raw, f"image {number}", MAX_IMPORT_BYTES)
-        except images.ImageProblem as problem:
-            raise ImportProblem(f"{where}: {problem}") from None
-        found.append({"data": raw, "content_type": sniffed.content_type})
-    return found
+    _check_image_count(len(value), where, limits)
+    return [
+        _checked_image(
+            _base64(image.get("data") if isinstance(image, dict) else None, name, where),
+            name,
+            where,
+            limits,
+        )
+        for name, image in ((f"image {n}", image) for n, image in enumerate(value, start=1))
+    ]
 
 
 def _shape_for_api(record: Mapping[str, Any]) -> list[JSONObject]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlencode
 
@@ -23,7 +23,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
-from chat.conversations import search
+from chat.conversations import cleanup, search
+from chat.conversations.cleanup import UNDO_WINDOW
 from chat.models import Conversation, Message
 from chat.simulator.markers import without_markers
 from chat.web import AuthedRequest
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 CONVERSATIONS_PER_PAGE = 50
-# A deleted conversation can be restored this long; the next delete purges it after.
-UNDO_WINDOW = timedelta(minutes=10)
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 8
 # Characters of context an excerpt keeps before and after the first match.
@@ -214,8 +213,8 @@ def delete_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, "conversations/delete_confirm.html", {"conversation": conversation})
     now = timezone.now()
-    # Those past their undo window go for good now (their messages and links with them).
-    Conversation.objects.filter(owner_id=request.user.pk, deleted_at__lt=now - UNDO_WINDOW).delete()
+    # Those past their undo window go for good now (messages, links, image files).
+    cleanup.purge_expired(request.user.pk)
     Conversation.objects.filter(pk=conversation.pk).update(deleted_at=now)
     return redirect(_list_url(deleted=conversation.pk))
 

@@ -42,7 +42,7 @@ def import_conversation(request: AuthedRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "conversations/import.html")
     try:
-        imported = imports.parse_import(_read_upload(request))
+        imported = imports.parse_import(_read_upload(request), image_limits())
     except imports.ImportProblem as problem:
         return render(request, "conversations/import.html", {"error": str(problem)}, status=400)
     try:
@@ -52,6 +52,14 @@ def import_conversation(request: AuthedRequest) -> HttpResponse:
     count = len(imported.messages)
     flash.success(request, f"Imported {count} message{'s' if count != 1 else ''}.")
     return redirect("chat-conversation", pk=conversation.pk)
+
+
+def image_limits() -> imports.ImageLimits:
+    """This server's limits on an image, for the images an import brings."""
+    return imports.ImageLimits(
+        max_bytes=settings.PLAYGROUND_IMAGE_MAX_BYTES,
+        per_message=settings.PLAYGROUND_IMAGES_PER_MESSAGE,
+    )
 
 
 def _read_upload(request: HttpRequest) -> bytes:

@@ -20,6 +20,11 @@ urlpatterns = [
     path("c/import/", transfer.import_conversation, name="chat-import"),
     path("c/<int:pk>/images/", attachment_views.upload_image, name="chat-upload-image"),
     path("images/<str:key>/", attachment_views.image_file, name="chat-image"),
+    path(
+        "images/<str:key>/remove/",
+        attachment_views.remove_pending_image,
+        name="chat-remove-pending-image",
+    ),
     path("c/<int:pk>/code/", code_views.next_send_code, name="chat-code"),
     path("c/<int:pk>/m/<int:message_pk>/code/", code_views.message_code, name="chat-message-code"),
 ]

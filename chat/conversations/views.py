@@ -166,8 +166,12 @@ def check_params(request: AuthedRequest) -> HttpResponse:
     errors = {k: v for k, v in submission.errors.items() if k in params.PARAMS}
     if added:
         errors["tools"] = added
-    # What the composer holds, so JSON mode can say when the prompt does not ask for JSON.
-    typed = [{"content": data.get(name) or ""} for name in ("system_prompt", "prompt")]
+    # What Send would send, so JSON mode can say when nothing in it asks for JSON: the
+    # composer's system prompt and prompt, and the turns before it in the conversation.
+    typed: list[dict[str, object]] = [
+        {"content": data.get(name) or ""} for name in ("system_prompt", "prompt")
+    ]
+    typed += _earlier_turns(request, data.get("conversation", ""))
     context = {
         "advice": guidance.advice(submission.settings, typed),
         "errors": errors,
@@ -181,6 +185,17 @@ def check_params(request: AuthedRequest) -> HttpResponse:
         "tool_examples": tools.EXAMPLES,
     }
     return render(request, "conversations/check_params.html", context)
+
+
+def _earlier_turns(request: AuthedRequest, pk: str) -> list[dict[str, object]]:
+    """The texts of the person's own conversation's current path (none for another's)."""
+    conversation = (
+        Conversation.objects.owned_by(request.user).filter(pk=pk).first() if pk.isdigit() else None
+    )
+    if conversation is None or conversation.current_leaf_id is None:
+        return []
+    path = conversation.tree().path(conversation.current_leaf_id)
+    return [{"content": m.content} for m in path]
 
 
 @login_required

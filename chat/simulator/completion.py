@@ -4,6 +4,8 @@
   (markers removed), temperature, top_p, top_k, the penalties and the choice index.
 - max_tokens counts reasoning + answer tokens and ends with finish_reason "length".
 - stop cuts the answer before the first stop string (finish_reason "stop").
+- The marker refusal=N: each choice is a refusal of N tokens in the `refusal` field,
+  with no content and no tool calls (finish_reason "stop").
 - n gives n different choices, but one when temperature < NEAR_ZERO_TEMPERATURE.
 - usage: completion_tokens = reasoning + answer tokens (a tool call counts one token
   for its name plus one per arguments fragment); prompt_tokens = words in the
@@ -29,6 +31,7 @@ from chat.simulator.text import (
     answer_text,
     count_words,
     reasoning_text,
+    refusal_text,
     split_tokens,
 )
 
@@ -55,11 +58,13 @@ class Choice:
     content: tuple[str, ...]
     tool_calls: tuple[ToolCall, ...]
     finish_reason: str
+    # OpenAI's `refusal`: the model declined, and the content stays null.
+    refusal: tuple[str, ...] = ()
 
     @property
     def completion_tokens(self) -> int:
         tool_tokens = sum(call.tokens for call in self.tool_calls)
-        return len(self.reasoning) + len(self.content) + tool_tokens
+        return len(self.reasoning) + len(self.content) + len(self.refusal) + tool_tokens
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,9 @@ def _choice(
 ) -> Choice:
     writer = Writer(seed, sampling, {"topic": prompt.topic})
     reasoning = split_tokens(reasoning_text(writer, prompt, options.reasoning_tokens))
+    if options.refusal_tokens is not None:
+        refusal = tuple(split_tokens(refusal_text(writer, options.refusal_tokens)))
+        return _limited(Choice(index, tuple(reasoning), (), (), "stop", refusal), body)
     if prompt.tools:
         calls = tuple(
             ToolCall(
@@ -142,13 +150,14 @@ def _limited(choice: Choice, body: Mapping[str, Any]) -> Choice:
     reasoning = choice.reasoning[:budget]
     budget -= len(reasoning)
     content = choice.content[:budget]
+    refusal = choice.refusal[:budget]
     calls: list[ToolCall] = []
     for call in choice.tool_calls:  # each call costs its name and its fragments
         if budget <= 0:
             break
         calls.append(ToolCall(call.id, call.name, call.fragments[: budget - 1]))
         budget -= call.tokens
-    return Choice(choice.index, reasoning, content, tuple(calls), "length")
+    return Choice(choice.index, reasoning, content, tuple(calls), "length", refusal)
 
 
 def _prompt_tokens(messages: list[Any]) -> tuple[int, int]:

@@ -25,6 +25,8 @@ The same settings can be sent as headers, which win over markers:
     delay=1.5             seconds before the first token (at most 600)
     reasoning=200         reasoning length in tokens (at most 8000)
     words=500             answer length in tokens (at most 8000)
+    refusal=12            the model declines: a refusal of that many tokens streams in the
+                          `refusal` field (OpenAI's) while `content` stays null (at most 8000)
 
 An unknown marker or a bad value is a 400 naming "messages" (or the header). The caps
 keep one request from costing the server much: every choice (the API's n, at most 5)
@@ -94,6 +96,8 @@ class SimOptions:
     first_token_delay: float | None = None
     reasoning_tokens: int = DEFAULT_REASONING_TOKENS
     answer_tokens: int = DEFAULT_ANSWER_TOKENS
+    # A refusal of this many tokens instead of an answer (None: the model answers).
+    refusal_tokens: int | None = None
 
 
 # A request without markers or X-Sim headers.
@@ -106,7 +110,7 @@ def parse_options(body: Mapping[str, Any], headers: Mapping[str, str]) -> SimOpt
     >>> parse_options({"messages": [{"role": "user", "content": "Hi [[sim:tps=5]]"}]},
     ...               {"x-sim-fault": "slow-start:0.5"})
     SimOptions(fault='slow-start', fault_times=None, slow_start=0.5, tokens_per_second=5.0, \
-first_token_delay=None, reasoning_tokens=40, answer_tokens=60)
+first_token_delay=None, reasoning_tokens=40, answer_tokens=60, refusal_tokens=None)
     """
     settings: dict[str, Any] = {}
     for marker in MARKER_RE.findall(last_user_text(body.get("messages"))):
@@ -150,7 +154,7 @@ def _parse_settings(text: str, source: str) -> dict[str, Any]:
         if not equals or key not in _SETTING_PARSERS:
             raise SimOptionError(
                 f"Unknown simulator option {item!r}; use fault=, times=, tps=, delay=, "
-                "reasoning= or words=.",
+                "reasoning=, words= or refusal=.",
                 source,
             )
         try:
@@ -186,6 +190,13 @@ def _tokens(text: str) -> int:
     return value
 
 
+def _refusal_tokens(text: str) -> int:
+    value = _tokens(text)
+    if value == 0:  # an empty refusal would be no refusal at all
+        raise ValueError(f"expected a whole number from 1 to {MAX_MARKER_TOKENS}.")
+    return value
+
+
 def _times(text: str) -> int:
     value = int(text)
     if not 1 <= value <= MAX_FAULT_TIMES:
@@ -202,4 +213,5 @@ _SETTING_PARSERS: dict[str, Callable[[str], dict[str, Any]]] = {
     "delay": lambda v: {"first_token_delay": _number(v, low=0, high=MAX_DELAY_SECONDS)},
     "reasoning": lambda v: {"reasoning_tokens": _tokens(v)},
     "words": lambda v: {"answer_tokens": _tokens(v)},
+    "refusal": lambda v: {"refusal_tokens": _refusal_tokens(v)},
 }

@@ -16,6 +16,8 @@ request gives the same text.
   the last user message says "code". Lengths are exact unless the answer quotes a
   tool result or is JSON.
 - response_format json_object: the answer is {"answer", "topic", "confidence"}.
+- The marker refusal=N: instead of an answer, a refusal of exactly N tokens
+  ("I'm sorry, but I can't help with …"), sent in the `refusal` field.
 
 One word and the whitespace after it is one token (`split_tokens`).
 """
@@ -78,6 +80,12 @@ _ANSWER_FILLERS = (
     "One common {pitfall} is to rush past the {detail}.",
     "It helps to {check} each step against one {good} {example}.",
     "{overall}, {topic} is {worth} the {effort}.",
+)
+_REFUSAL_LEAD = "I'm sorry, but I can't help with {topic}."
+_REFUSAL_FILLERS = (
+    "That request falls outside what I can {mention} here.",
+    "Please ask about something else and I will {often} be glad to help.",
+    "I have to decline this one, even in a {short} form.",
 )
 _ANSWER_LEAD = "{topic} is {often} understood by looking at its {core} {part}."
 _CONTINUATION_LEAD = "and that is where {topic} comes in."
@@ -228,6 +236,11 @@ def answer_text(writer: Writer, prompt: Prompt, tokens: int) -> str:
     if prompt.partial is not None:
         return _continuation(writer, prompt.partial, tokens)
     return _markdown_answer(writer, prompt, leads, tokens)
+
+
+def refusal_text(writer: Writer, tokens: int) -> str:
+    """A polite refusal of exactly `tokens` words (the marker refusal=N)."""
+    return writer.prose(tokens, [_REFUSAL_LEAD], _REFUSAL_FILLERS)
 
 
 def _image_note(images: Sequence[str]) -> str:

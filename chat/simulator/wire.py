@@ -63,6 +63,8 @@ def _deltas(choice: Choice) -> list[dict[str, Any]]:
     deltas: list[dict[str, Any]] = [{"role": "assistant"}]
     deltas += [{"reasoning_content": token} for token in choice.reasoning]
     deltas += [{"content": token} for token in choice.content]
+    # As OpenAI sends a refusal: its text in `refusal`, `content` null beside it.
+    deltas += [{"content": None, "refusal": token} for token in choice.refusal]
     for number, call in enumerate(choice.tool_calls):  # one after the other, as OpenAI streams
         function = {"name": call.name, "arguments": ""}
         deltas.append(
@@ -124,9 +126,11 @@ def completion_object(completion: Completion, completion_id: str, created: int) 
     for choice in completion.choices:
         message: dict[str, Any] = {
             "role": "assistant",
-            "content": "".join(choice.content),
+            "content": "".join(choice.content) if not choice.refusal else None,
             "reasoning_content": "".join(choice.reasoning),
         }
+        if choice.refusal:
+            message["refusal"] = "".join(choice.refusal)
         if choice.tool_calls:
             message["tool_calls"] = [
                 {

@@ -132,10 +132,24 @@
     uploadAll(boxIn(inComposer(event)), files);
   });
 
-  document.addEventListener("click", (event) => {
+  // Removing a thumbnail deletes the upload on the server too (404: already gone).
+  document.addEventListener("click", async (event) => {
     const remove = event.target.closest("[data-remove-attachment]");
     if (!remove) return;
     const box = remove.closest("[data-attachments]");
+    remove.disabled = true;
+    try {
+      const response = await fetch(remove.dataset.removeUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(box) },
+      });
+      if (!response.ok && response.status !== 404) throw new Error(String(response.status));
+    } catch {
+      remove.disabled = false;
+      errors(box).textContent = "The image could not be removed: try again.";
+      return;
+    }
     remove.closest("[data-pending-attachment]").remove();
     box?.querySelector("[data-attach-input]")?.focus();
   });

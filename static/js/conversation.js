@@ -98,8 +98,8 @@
       const answer = card.querySelector(".answer-pane .stream-text");
       const reasoning = card.querySelector(".reasoning-pane .stream-text");
       const seconds = ((performance.now() - started.get(card)) / 1000).toFixed(1);
-      // A tool call is the answer too: the model has stopped thinking.
-      const answering = (answer && answer.textContent.length > 0) || card.querySelector(".tool-call") !== null;
+      // A tool call or a refusal is the answer too: the model has stopped thinking.
+      const answering = (answer && answer.textContent.length > 0) || card.querySelector(".tool-call, .refusal") !== null;
       const waited = card.querySelector("[data-wait-elapsed]");
       if (waited) waited.textContent = `${seconds} s`;
       const waiting = card.querySelector("[data-waiting]");

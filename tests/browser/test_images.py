@@ -11,6 +11,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from chat.models import Attachment
 from tests.browser.conftest import send, sign_up
 from tests.images import PNG, image_bytes
 
@@ -99,6 +100,8 @@ def test_dropped_and_pasted_images_are_attached_and_one_can_be_removed(
     loaded(page, "Image to send: image.png")
     page.get_by_role("button", name="Remove image image.png").click()
     expect(page.get_by_role("img", name="Image to send: image.png")).to_have_count(0)
+    # Deleted on the server, not only in the page: one pending upload is left.
+    assert list(Attachment.objects.values_list("content_type", flat=True)) == ["image/jpeg"]
 
     send(page, "Only the dropped one")
     expect(page.get_by_role("article", name=ASSISTANT)).to_have_attribute("data-status", "complete")

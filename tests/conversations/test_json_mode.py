@@ -65,3 +65,34 @@ async def test_a_cut_json_answer_is_labelled_invalid_with_line_and_column(
 async def test_a_text_answer_carries_no_json_label(alice_cookie, conversation):
     _, card = await _answer(alice_cookie, conversation, prompt="Say hi")
     assert "Valid JSON" not in card and "Invalid JSON" not in card
+
+
+NOT_MENTIONED = "Your prompt does not mention JSON yet."
+
+
+async def _advice_after_send(cookie, conversation, **fields) -> str:
+    ws = await connect(cookie, conversation.pk)
+    await ws.send_json_to(form(response_format="json_object", **fields))
+    frames = await frames_until(ws, is_done)
+    await ws.disconnect()
+    return next(f for f in frames if 'hx-target="#advice"' in f)
+
+
+async def test_after_send_the_advice_reads_the_system_prompt_sent(alice_cookie, conversation):
+    advice = await _advice_after_send(
+        alice_cookie, conversation, prompt="List three fruits", system_prompt="Answer in JSON."
+    )
+    assert "ask for JSON explicitly" in advice and NOT_MENTIONED not in advice
+
+
+async def test_after_send_the_advice_reads_the_earlier_turns_sent(alice_cookie, conversation):
+    await _advice_after_send(alice_cookie, conversation, prompt="List three fruits as JSON")
+    advice = await _advice_after_send(alice_cookie, conversation, prompt="And three vegetables")
+    assert "ask for JSON explicitly" in advice and NOT_MENTIONED not in advice
+
+
+async def test_after_send_the_advice_says_when_nothing_sent_mentions_json(
+    alice_cookie, conversation
+):
+    advice = await _advice_after_send(alice_cookie, conversation, prompt="List three fruits")
+    assert NOT_MENTIONED in advice

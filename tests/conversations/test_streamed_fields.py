@@ -43,7 +43,7 @@ def _data(payload: object) -> bytes:
     return f"data: {json.dumps(payload)}\n\n".encode()
 
 
-def _delta(index: int = 0, **delta: str) -> bytes:
+def _delta(index: int = 0, **delta: str | None) -> bytes:
     return _data({"choices": [{"index": index, "delta": delta, "finish_reason": None}]})
 
 
@@ -106,6 +106,35 @@ async def test_a_refusal_is_kept_and_shown_marked_as_a_refusal(alice_cookie, con
     assert 'class="refusal"' in final and "Refusal" in final
     assert "I can&#x27;t help with &lt;b&gt;that&lt;/b&gt;." in final  # escaped
     assert "<b>that</b>" not in final
+
+
+async def test_a_refusal_is_shown_on_the_card_as_it_streams(alice_cookie, conversation, gateway):
+    more = asyncio.Event()
+    gateway.chunks = [
+        _delta(role="assistant", content=None, refusal="I can't <i>help</i> "),
+        more,  # held: the answer is still streaming while the page shows the refusal
+        _delta(refusal="with that."),
+        _finish(),
+    ]
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form("Hi"))
+    live = await frames_until(ws, lambda f: 'hx-target="#refusal-' in f)
+    answer = await Message.objects.aget(role="assistant")
+    assert answer.status == "streaming"
+    region = live[-1]
+    assert f'hx-target="#refusal-{answer.pk}"' in region
+    assert 'aria-label="Refusal"' in region and "I can&#x27;t &lt;i&gt;help&lt;/i&gt;" in region
+    more.set()
+    after = await frames_until(ws, is_done)
+    await ws.disconnect()
+    await wait_generations()
+    assert any("I can&#x27;t &lt;i&gt;help&lt;/i&gt; with that." in f for f in after)
+    await answer.arefresh_from_db()
+    assert (answer.status, answer.content, answer.refusal) == (
+        "complete",
+        "",
+        "I can't <i>help</i> with that.",
+    )
 
 
 async def test_an_error_after_the_finish_chunk_ends_the_answer_as_an_error_with_its_text(

@@ -94,3 +94,57 @@ def test_an_import_with_something_else_as_an_image_is_refused_whole(
     assert response.status_code == 400
     assert "Message 1: &quot;image 1&quot; is not an image" in response.content.decode()
     assert Conversation.objects.filter(owner=alice).count() == 1
+
+
+def _import(client, document: object):
+    upload = SimpleUploadedFile("messages.json", json.dumps(document).encode())
+    return client.post(reverse("chat-import"), {"file": upload})
+
+
+def _images_of(conversation: Conversation) -> list[tuple[str, bytes]]:
+    found = Attachment.objects.filter(message__conversation=conversation).order_by(
+        "message_id", "position"
+    )
+    return [(image.content_type, attachments.read(image)) for image in found]
+
+
+def test_a_plain_messages_array_with_data_urls_imports_its_images_and_exports_them_back(
+    alice_client, alice, conversation, media_root
+):
+    # The export's own `messages` is such an array: the images go out and come back.
+    messages = _export(alice_client, conversation)["messages"]
+    assert _import(alice_client, messages).status_code == 302
+    copy = Conversation.objects.exclude(pk=conversation.pk).get(owner=alice)
+    assert _images_of(copy) == [("image/png", PNG), ("image/jpeg", JPEG)]
+    files = {image.file.name for image in Attachment.objects.filter(message__conversation=copy)}
+    assert all(name.startswith("attachments/") for name in files)  # names the server made
+    assert all((media_root / name).is_file() for name in files)
+
+    again = _export(alice_client, copy)
+    assert again["messages"] == messages
+    assert _import(alice_client, again).status_code == 302
+    newest = Conversation.objects.filter(owner=alice).order_by("-pk").first()
+    assert _images_of(newest) == [("image/png", PNG), ("image/jpeg", JPEG)]
+
+
+def test_an_image_at_a_web_address_is_refused_and_nothing_is_fetched_or_saved(
+    alice_client, alice, conversation
+):
+    part = {"type": "image_url", "image_url": {"url": "http://127.0.0.1:9/cat.png"}}
+    response = _import(alice_client, [{"role": "user", "content": [part]}])
+    assert response.status_code == 400
+    assert "never fetches images" in response.content.decode()
+    assert Conversation.objects.filter(owner=alice).count() == 1
+
+
+def test_an_import_is_held_to_the_servers_image_limits(alice_client, alice, conversation, settings):
+    settings.PLAYGROUND_IMAGES_PER_MESSAGE = 1
+    response = _import(alice_client, _export(alice_client, conversation)["messages"])
+    assert response.status_code == 400
+    assert "Message 1: 2 images; a message can carry at most 1." in response.content.decode()
+    settings.PLAYGROUND_IMAGES_PER_MESSAGE = 8
+    settings.PLAYGROUND_IMAGE_MAX_BYTES = len(PNG)
+    response = _import(alice_client, _export(alice_client, conversation)["messages"])
+    assert response.status_code == 400
+    assert "&quot;image 2&quot; is too large" in response.content.decode()
+    assert Conversation.objects.filter(owner=alice).count() == 1

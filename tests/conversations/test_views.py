@@ -212,6 +212,28 @@ def test_json_mode_reminds_that_the_prompt_must_ask_for_json(alice_client, typed
     assert ("Your prompt does not mention JSON yet." in html) is not mentions
 
 
+def test_json_mode_advice_reads_the_earlier_turns_of_ones_own_conversation(
+    alice, bob, alice_client, bob_client
+):
+    from chat.models import Conversation, Message
+
+    conversation = Conversation.objects.create(owner=alice)
+    prompt = Message.objects.create(conversation=conversation, role="user", content="Reply in JSON")
+    conversation.current_leaf = prompt
+    conversation.save()
+    fields = {
+        "model": "kimi-k2-thinking",
+        "response_format": "json_object",
+        "prompt": "Now list vegetables",
+        "conversation": str(conversation.pk),
+    }
+    mine = alice_client.post("/c/check-params/", fields, headers={"HX-Request": "true"})
+    assert "Your prompt does not mention JSON yet." not in mine.content.decode()
+    # Another's conversation lends nothing: only what was typed counts.
+    theirs = bob_client.post("/c/check-params/", fields, headers={"HX-Request": "true"})
+    assert "Your prompt does not mention JSON yet." in theirs.content.decode()
+
+
 def test_the_plain_form_send_refuses_an_invalid_value_and_sends_nothing(
     alice_client, started, simulator_url, settings
 ):

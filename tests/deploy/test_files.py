@@ -36,3 +36,13 @@ def test_the_unit_takes_frames_as_large_as_make_run_and_pings_idle_sockets():
     assert int(value("--websocket-max-frame-size")) == SERVER_MAX_FRAME_BYTES
     assert float(value("--ping-interval")) < float(value("--ping-timeout"))
     assert "--proxy-headers" in flags  # the client's address, not nginx's
+
+
+def test_the_clean_timer_runs_the_clean_service_which_runs_the_command():
+    from django.core.management import get_commands
+
+    timer = (ROOT / "deploy" / "playground-clean.timer").read_text()
+    service = (ROOT / "deploy" / "playground-clean.service").read_text()
+    assert "Unit=playground-clean.service" in timer
+    assert "manage.py clean_attachments" in service
+    assert get_commands()["clean_attachments"] == "chat"

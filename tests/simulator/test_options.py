@@ -11,6 +11,8 @@ from chat.simulator.text import split_tokens
 from tests.simulator.client import (
     ask,
     body,
+    choice_parts,
+    finish,
     post,
     stream,
     texts,
@@ -33,6 +35,7 @@ from tests.simulator.client import (
             SimOptions(reasoning_tokens=200, answer_tokens=500),
         ),
         ("Hi [[sim:fault=slow-start:0.5]]", {}, SimOptions(fault="slow-start", slow_start=0.5)),
+        ("Hi [[sim:refusal=12]]", {}, SimOptions(refusal_tokens=12)),
         ("Hi [[sim:fault=500]]", {"x-sim-fault": "drop"}, SimOptions(fault="drop")),
         (
             "Hi",
@@ -55,6 +58,8 @@ def test_markers_and_headers_give_options(
         ("Hi [[sim:tps=0]]", {}, "messages"),
         ("Hi [[sim:words=-1]]", {}, "messages"),
         ("Hi [[sim:fault=drop:2]]", {}, "messages"),
+        ("Hi [[sim:refusal=0]]", {}, "messages"),
+        ("Hi", {"x-sim-options": "refusal=8001"}, "X-Sim-Options"),
         ("Hi", {"x-sim-options": "speed=2"}, "X-Sim-Options"),
         ("Hi", {"x-sim-fault": "melt"}, "X-Sim-Fault"),
     ],
@@ -72,6 +77,28 @@ async def test_markers_set_lengths_and_are_not_echoed(simulator_url: str) -> Non
     assert len(split_tokens(content)) == 15
     assert "sim" not in reasoning + content
     assert texts(await stream(simulator_url, ask("Explain quicksort")))[0][:20] == reasoning[:20]
+
+
+async def test_a_refusal_marker_streams_a_refusal_while_content_stays_null(
+    simulator_url: str,
+) -> None:
+    events = await stream(simulator_url, ask("Explain quicksort [[sim:refusal=12]]"))
+    parts = choice_parts(events)
+    refusal = [value for _, key, value in parts if key == "refusal"]
+    assert len(refusal) == 12 and "".join(refusal).startswith("I'm sorry, but I can't help")
+    assert "sim" not in "".join(refusal)
+    assert {value for _, key, value in parts if key == "content"} == {None}
+    assert not any(key == "tool_calls" for _, key, _ in parts)
+    assert finish(events)["finish_reason"] == "stop"
+    reasoning_tokens = sum(1 for _, key, _ in parts if key == "reasoning_content")
+    assert finish(events)["usage"]["completion_tokens"] == reasoning_tokens + 12
+
+
+async def test_a_refusal_without_stream_is_in_the_message(simulator_url: str) -> None:
+    response = await post(simulator_url, ask("Explain quicksort [[sim:refusal=5]]"))
+    message = response.json()["choices"][0]["message"]
+    assert message["content"] is None
+    assert len(split_tokens(message["refusal"])) == 5
 
 
 async def test_options_header_sets_pacing(simulator_url: str) -> None:
