@@ -57,14 +57,15 @@ def test_every_owners_page_lists_a_link_to_copy_open_and_revoke(alice_client, li
     link, page, revoke = links[kind]
     html = alice_client.get(page).content.decode()
     url = f"http://testserver{link.get_absolute_url()}"
-    assert '<span class="share-state is-live">Live</span>' in html
+    assert '<span class="share-state is-live">Open</span>' in html
     code = rf'<code id="(share-url-\d+)" class="share-url">{re.escape(url)}</code>'
     shown = re.search(code, html)
     assert shown
     assert f'data-copy-message="#{shown[1]}">Copy link</button>' in html
     assert "js/copy.js" in html  # what makes Copy link work
     assert f'href="{url}" target="_blank" rel="noopener">Open</a>' in html
-    assert f'action="{revoke.format(token=link.token)}"' in html
+    # Revoke asks first, on a page of its own.
+    assert f'href="{revoke.format(token=link.token)}' in html
 
 
 @pytest.mark.parametrize("kind", ["conversation", "prompt", "comparison"])
@@ -80,10 +81,11 @@ def test_a_revoked_link_is_listed_as_revoked_without_its_url(alice_client, links
 def test_revoking_from_a_page_goes_back_to_it_but_never_elsewhere(alice_client, links):
     link, page, revoke = links["conversation"]
     url = revoke.format(token=link.token)
-    assert alice_client.post(url, {"next": page}).url == page
+    assert alice_client.post(url, {"next": page}).url == f"{page}?revoked={link.token}"
     other, _, _ = links["list"]
     url = revoke.format(token=other.token)
-    assert alice_client.post(url, {"next": "https://evil.example/"}).url == "/shares/"
+    evil = alice_client.post(url, {"next": "https://evil.example/"})
+    assert evil.url == f"/shares/?revoked={other.token}"
 
 
 @pytest.mark.parametrize("kind", ["conversation", "prompt", "comparison"])
