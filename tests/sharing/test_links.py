@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from chat.models import (
     Comparison,
@@ -103,3 +104,28 @@ def test_every_public_page_keeps_out_of_search_engines_referrers_and_caches(clie
     assert response.status_code == 200
     for name, value in PUBLIC_HEADERS.items():
         assert response[name] == value
+
+
+@pytest.mark.parametrize("kind", ["conversation", "prompt", "comparison"])
+def test_every_kind_of_link_stops_at_its_view_limit_and_expiry(client, links, kind):
+    link, _, _ = links[kind]
+    type(link).objects.filter(pk=link.pk).update(view_limit=1)
+    assert client.get(link.get_absolute_url()).status_code == 200
+    assert client.get(link.get_absolute_url()).status_code == 404
+    type(link).objects.filter(pk=link.pk).update(view_limit=None, expires_at=timezone.now())
+    assert client.get(link.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["conversation", "prompt", "comparison"])
+def test_every_kind_of_link_revokes_with_undo(alice_client, client, links, kind):
+    link, page, revoke = links[kind]
+    assert (
+        "Revoke this share link?"
+        in alice_client.get(revoke.format(token=link.token)).content.decode()
+    )
+    back = alice_client.post(revoke.format(token=link.token), {"next": page}).url
+    assert "Undo" in alice_client.get(back).content.decode()
+    assert client.get(link.get_absolute_url()).status_code == 404
+    restore = revoke.format(token=link.token).replace("/revoke/", "/restore/")
+    assert alice_client.post(restore).status_code == 302
+    assert client.get(link.get_absolute_url()).status_code == 200
