@@ -36,7 +36,7 @@ PUBLIC = {
     "chat-compare-shared",
 }
 # Answers the same to everybody: the websockets live at these addresses (426 over HTTP).
-NOT_AN_OBJECT_VIEW = {"ws-conversation", "ws-compare"}
+NOT_AN_OBJECT_VIEW = {"ws-conversation", "ws-compare", "ws-shared"}
 # Which of Alice's objects a URL's pk or token names, by the URL name's prefix.
 OWNERS_OF_PK = (
     ("chat-prompt", "prompt"),

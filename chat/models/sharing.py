@@ -1,13 +1,15 @@
 """Read-only links to a conversation, a saved prompt or a comparison.
 
 One kind of link, three things it may show: every link has an unguessable token, an
-owner, and is live until revoked; each kind names the thing it shows (its SUBJECT) and
-the URL of its public page.
+owner, and opens until it is revoked, expires or has been viewed as often as its owner
+allowed (chat.sharing.access decides); each kind names the thing it shows (its SUBJECT)
+and the URL of its public page.
 """
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
 
 from django.conf import settings
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
 
 _Link = TypeVar("_Link", bound="AbstractShareLink")
 
+# A revoked link can be brought back this long, like a deleted conversation.
+UNDO_WINDOW = timedelta(minutes=10)
+
 
 def new_share_token() -> str:
     return secrets.token_urlsafe(32)  # 256 bits, unguessable, not the database id
@@ -38,6 +43,11 @@ class ShareLinkQuerySet(models.QuerySet[_Link]):
     def live(self, token: str) -> Self:
         """The link behind `token` while it opens (at most one: tokens are unique)."""
         return self.filter(token=token, revoked_at__isnull=True)
+
+    def restorable(self, user: AbstractBaseUser) -> Self:
+        """The person's links revoked less than UNDO_WINDOW ago: Undo brings them back."""
+        since = timezone.now() - UNDO_WINDOW
+        return self.owned_by(user).filter(revoked_at__gte=since)
 
 
 class ConversationShareLinkQuerySet(ShareLinkQuerySet["ShareLink"]):
@@ -57,6 +67,11 @@ class AbstractShareLink(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The owner's limits (none: forever, any number of views) and what was used of them.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    view_limit = models.PositiveIntegerField(null=True, blank=True)
+    views = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ShareLinkQuerySet.as_manager()
 
@@ -86,6 +101,12 @@ class AbstractShareLink(models.Model):
         stamps = [f.name for f in self._meta.concrete_fields if getattr(f, "auto_now", False)]
         self.save(update_fields=["revoked_at", *stamps])
 
+    def restore(self) -> None:
+        """Undo a revoke: the link opens again at the same URL, its limits as they were."""
+        self.revoked_at = None
+        stamps = [f.name for f in self._meta.concrete_fields if getattr(f, "auto_now", False)]
+        self.save(update_fields=["revoked_at", *stamps])
+
 
 class ShareLink(AbstractShareLink):
     """A read-only snapshot of a conversation's visible path, behind a random token."""
@@ -100,6 +121,8 @@ class ShareLink(AbstractShareLink):
     title = models.CharField(max_length=200, blank=True)
     # What the page shows: taken at share time, refreshed by "Update".
     snapshot = models.JSONField(default=dict)
+    # "Live": the page shows the conversation as it is, its answers as they stream.
+    live = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     # In place of the base's manager, a class attribute (hence ClassVar) like it.

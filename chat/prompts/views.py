@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chat import web
 from chat.api import params
 from chat.limits import starts
-from chat.models import Conversation, PromptVersion, SavedPrompt
+from chat.models import Conversation, PromptShareLink, PromptVersion, SavedPrompt
 from chat.prompts import library, running, version_diff, versions
 from chat.prompts.forms import SaveForm, tag_list
 from chat.web import AuthedRequest
@@ -71,6 +71,10 @@ def prompt_page(request: AuthedRequest, pk: int) -> HttpResponse:
         "variables": running.names(latest) if latest else [],
         "comparison": version_diff.compare(every, request.GET),
         "links": web.with_absolute_urls(request, links),
+        # Back from revoking a link: its Undo, while it can still be brought back.
+        "revoked": PromptShareLink.objects.restorable(request.user)
+        .filter(token=request.GET.get("revoked") or "")
+        .first(),
     }
     return render(request, "prompts/prompt.html", context)
 

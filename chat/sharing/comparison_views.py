@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
@@ -24,37 +25,63 @@ def share_comparison(request: AuthedRequest, pk: int) -> HttpResponse:
     """The comparison's links, and the form that makes one (a snapshot taken now)."""
     comparison = get_object_or_404(Comparison.objects.owned_by(request.user), pk=pk)
     if request.method == "POST":
+        limits, problem = links.read_limits(request)
+        if problem:
+            flash.error(request, problem)
+            return redirect("chat-compare-share", pk=pk)
         include_reasoning = bool(request.POST.get("include_reasoning"))
         ComparisonShareLink.objects.create(
             owner=request.user,
             comparison=comparison,
             include_reasoning=include_reasoning,
             snapshot=exports.snapshot(comparison, include_reasoning),
+            **links.limits_fields(limits, timezone.now()),
         )
         flash.success(request, "Share link created: copy it from the list below.")
         return redirect("chat-compare-share", pk=pk)
     mine = ComparisonShareLink.objects.owned_by(request.user).filter(comparison=comparison)
-    shown = web.with_absolute_urls(request, mine.order_by("-created_at", "-id"))
-    return render(request, "compare/share.html", {"comparison": comparison, "links": shown})
+    context = {
+        "comparison": comparison,
+        "links": web.with_absolute_urls(request, mine.order_by("-created_at", "-id")),
+        "revoked": links.just_revoked(request, ComparisonShareLink.objects.all()),
+    }
+    return render(request, "compare/share.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def revoke_share(request: AuthedRequest, token: str) -> HttpResponse:
+    return links.revoke(request, ComparisonShareLink.objects.all(), token, _back)
 
 
 @login_required
 @require_POST
-def revoke_share(request: AuthedRequest, token: str) -> HttpResponse:
-    link = links.revoke(request, ComparisonShareLink.objects.all(), token)
-    return links.back(request, reverse("chat-compare-share", args=[link.comparison_id]))
+def restore_share(request: AuthedRequest, token: str) -> HttpResponse:
+    return links.restore(request, ComparisonShareLink.objects.all(), token, _back)
+
+
+@login_required
+@require_POST
+def share_limits(request: AuthedRequest, token: str) -> HttpResponse:
+    return links.change_limits(request, ComparisonShareLink.objects.all(), token, _back)
+
+
+def _back(link: ComparisonShareLink) -> str:
+    return reverse("chat-compare-share", args=[link.comparison_id])
 
 
 @web.public_page
 @require_GET
 def shared_comparison(request: HttpRequest, token: str) -> HttpResponse:
-    """The public, read-only page of a live link: the snapshot alone, nothing of its owner."""
-    link = _live(token)
+    """The public, read-only page of an open link, counted as a view: the snapshot
+    alone, nothing of its owner."""
+    link = links.view_or_404(ComparisonShareLink.objects.all(), token)
     shared = link.snapshot
     rows = shared.get("rows") or []
     context = {
         "shared": shared,
         "token": link.token,
+        "ticket": links.ticket(link.token),
         "shared_at": link.created_at,
         "headers": shared.get("headers") or [],
         "rows": rows,
@@ -67,9 +94,11 @@ def shared_comparison(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def shared_comparison_image(request: HttpRequest, token: str, key: str) -> HttpResponseBase:
-    """An image of the prompt the snapshot of a live link shows, to anyone holding the
-    link; any other key (another comparison's, a conversation's) is a 404 here."""
-    link = _live(token)
+    """An image of the prompt the snapshot of an open link shows, to anyone holding the
+    link (with the page view's ticket, not counted again); any other key (another
+    comparison's, a conversation's) is a 404 here."""
+    comparisons = ComparisonShareLink.objects.select_related("comparison")
+    link = links.within_view_or_404(comparisons, token, links.ticket_of(request))
     if key not in exports.shared_image_keys(link.snapshot):
         raise Http404("No such image in this share.")
     comparison = link.comparison
@@ -83,7 +112,3 @@ def shared_comparison_image(request: HttpRequest, token: str, key: str) -> HttpR
         response.headers[name] = value
     return response
 
-
-def _live(token: str) -> ComparisonShareLink:
-    """The live link behind `token` (a 404 otherwise): every public view asks here."""
-    return get_object_or_404(ComparisonShareLink.objects.live(token).select_related("comparison"))

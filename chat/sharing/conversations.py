@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from chat.conversations import cards
 from chat.conversations.tree import Node
-from chat.models import Conversation, Message, title_from_prompt
+from chat.models import Conversation, Message, ShareLink, title_from_prompt
 from chat.sharing import snapshot
 
 # What a conversation with no title is called (Conversation.display_title).
@@ -16,6 +16,42 @@ UNTITLED = "New conversation"
 
 
 def take_snapshot(conversation: Conversation, include_reasoning: bool) -> dict[str, Any]:
+    return _snapshot_and_answers(conversation, include_reasoning)[0]
+
+
+def live_snapshot(
+    conversation: Conversation, include_reasoning: bool, live_ids: dict[int, int]
+) -> tuple[dict[str, Any], dict[int, list[int]]]:
+    """A "Live" link's page: the snapshot of the path as it is now, each streaming answer
+    marked with its `live_id`, the number the page's panes are known by (never the
+    database id); and per streaming message, the characters of reasoning and answer
+    rendered (chat.conversations.forwarding appends from there).
+
+    `live_ids` maps message ids to those numbers; new ones are added to it, so a socket
+    that renders again keeps each answer's number."""
+    shared, answers = _snapshot_and_answers(conversation, include_reasoning)
+    shown: dict[int, list[int]] = {}
+    for step, messages in zip(shared["steps"], answers, strict=True):
+        for answer, message in zip(step["choices"], messages, strict=True):
+            if message.status != Message.Status.STREAMING or message.is_stale:
+                continue
+            answer["live_id"] = live_ids.setdefault(message.pk, len(live_ids) + 1)
+            shown[message.pk] = [len(message.reasoning), len(message.content)]
+    return shared, shown
+
+
+def shown_snapshot(link: ShareLink) -> dict[str, Any]:
+    """What a link's page shows: the conversation now for a "Live" link, else the
+    snapshot taken at its last update."""
+    if link.live:
+        return live_snapshot(link.conversation, link.include_reasoning, {})[0]
+    return dict(link.snapshot)
+
+
+def _snapshot_and_answers(
+    conversation: Conversation, include_reasoning: bool
+) -> tuple[dict[str, Any], list[list[Message]]]:
+    path = conversation.steps()
     steps = [
         {
             "user": _plain(step.user) if step.user else None,
@@ -25,15 +61,16 @@ def take_snapshot(conversation: Conversation, include_reasoning: bool) -> dict[s
                 0,
             ),
         }
-        for step in conversation.steps()
+        for step in path
     ]
-    return snapshot.build(
+    shared = snapshot.build(
         title=shared_title(conversation, steps),
         system_prompt=conversation.system_prompt,
         settings=conversation.settings or {},
         steps=steps,
         include_reasoning=include_reasoning,
     )
+    return shared, [[_message(m) for m in step.choices] for step in path]
 
 
 def shared_title(conversation: Conversation, steps: list[dict[str, Any]]) -> str:

@@ -10,8 +10,11 @@ urlpatterns = [
     path("c/<int:pk>/share/", views.share_conversation, name="chat-share"),
     path("shares/", views.share_list, name="chat-shares"),
     path("shares/<str:token>/update/", views.update_share, name="chat-share-update"),
+    path("shares/<str:token>/limits/", views.share_limits, name="chat-share-limits"),
     path("shares/<str:token>/revoke/", views.revoke_share, name="chat-share-revoke"),
+    path("shares/<str:token>/restore/", views.restore_share, name="chat-share-restore"),
     path("s/<str:token>/", views.shared_conversation, name="chat-shared"),
+    path("ws/s/<str:token>/", views.websocket_only, name="ws-shared"),
     path("s/<str:token>/continue/", views.continue_shared, name="chat-shared-continue"),
     path("s/<str:token>/images/<str:key>/", views.shared_image, name="chat-shared-image"),
     # Saved prompts.
@@ -20,6 +23,16 @@ urlpatterns = [
         "prompt-shares/<str:token>/revoke/",
         prompt_views.revoke_prompt_share,
         name="chat-prompt-share-revoke",
+    ),
+    path(
+        "prompt-shares/<str:token>/limits/",
+        prompt_views.prompt_share_limits,
+        name="chat-prompt-share-limits",
+    ),
+    path(
+        "prompt-shares/<str:token>/restore/",
+        prompt_views.restore_prompt_share,
+        name="chat-prompt-share-restore",
     ),
     path("p/<str:token>/", prompt_views.shared_prompt, name="chat-prompt-shared"),
     path(
@@ -34,6 +47,16 @@ urlpatterns = [
         "compare/shares/<str:token>/revoke/",
         comparison_views.revoke_share,
         name="chat-compare-share-revoke",
+    ),
+    path(
+        "compare/shares/<str:token>/limits/",
+        comparison_views.share_limits,
+        name="chat-compare-share-limits",
+    ),
+    path(
+        "compare/shares/<str:token>/restore/",
+        comparison_views.restore_share,
+        name="chat-compare-share-restore",
     ),
     path("cs/<str:token>/", comparison_views.shared_comparison, name="chat-compare-shared"),
     path(

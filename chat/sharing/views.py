@@ -1,11 +1,13 @@
 """Share links of conversations: a read-only snapshot behind an unguessable URL, and
 the list of all of a person's links.
 
-The owner creates, updates and revokes links; anyone holding one reads the snapshot
-taken at the last update (chat.sharing.snapshot), never the live conversation, and a
-signed-in reader may copy it into their own account. No share view writes to the
-owner's conversation. Prompts' and comparisons' links are in prompt_views and
-comparison_views, built from the same model base and the same list of links.
+The owner creates, updates and revokes links, each with an expiry and an optional view
+limit (chat.sharing.access); anyone holding an open one reads the snapshot taken at the
+last update (chat.sharing.snapshot), or with "Live" the conversation's path as it is
+now, its answers streaming in (chat.sharing.consumer), and a signed-in reader may copy
+it into their own account. No share view writes to the owner's conversation. Prompts'
+and comparisons' links are in prompt_views and comparison_views, built from the same
+model base and the same list of links.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chat import web
 from chat.conversations import attachments, copies
 from chat.models import Attachment, Conversation, ShareLink
 from chat.models.sharing import ConversationShareLinkQuerySet
-from chat.sharing import links, snapshot
-from chat.sharing.conversations import take_snapshot
+from chat.sharing import links, notices, snapshot
+from chat.sharing.conversations import live_snapshot, shown_snapshot, take_snapshot
 from chat.web import AuthedRequest
 
 
@@ -31,26 +35,39 @@ def share_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
     """The links of one conversation, and the form that creates one."""
     conversation = get_object_or_404(Conversation.objects.owned_by(request.user), pk=pk)
     if request.method == "POST":
+        limits, problem = links.read_limits(request)
+        if problem:
+            flash.error(request, problem)
+            return redirect("chat-share", pk=pk)
         include_reasoning = bool(request.POST.get("include_reasoning"))
         shared = take_snapshot(conversation, include_reasoning)
         ShareLink.objects.create(
             owner=request.user,
             conversation=conversation,
             include_reasoning=include_reasoning,
+            live=bool(request.POST.get("live")),
             title=shared["title"],
             snapshot=shared,
+            **links.limits_fields(limits, timezone.now()),
         )
         flash.success(request, "Share link created: copy it from the list below.")
         return redirect("chat-share", pk=pk)
-    shown = web.with_absolute_urls(request, _mine(request).filter(conversation=conversation))
-    return render(request, "sharing/share.html", {"conversation": conversation, "links": shown})
+    context = {
+        "conversation": conversation,
+        "links": web.with_absolute_urls(request, _mine(request).filter(conversation=conversation)),
+        "revoked": links.just_revoked(request, ShareLink.objects.all()),
+    }
+    return render(request, "sharing/share.html", context)
 
 
 @login_required
 @require_GET
 def share_list(request: AuthedRequest) -> HttpResponse:
-    shown = web.with_absolute_urls(request, _mine(request))
-    return render(request, "sharing/list.html", {"links": shown})
+    context = {
+        "links": web.with_absolute_urls(request, _mine(request)),
+        "revoked": links.just_revoked(request, ShareLink.objects.all()),
+    }
+    return render(request, "sharing/list.html", context)
 
 
 @login_required
@@ -68,26 +85,58 @@ def update_share(request: AuthedRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
+def share_limits(request: AuthedRequest, token: str) -> HttpResponse:
+    """A link's expiry, view limit and "Live"; a live page open on it is told at once."""
+    response = links.change_limits(
+        request, ShareLink.objects.all(), token, _back, live=bool(request.POST.get("live"))
+    )
+    notices.changed(token)
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def revoke_share(request: AuthedRequest, token: str) -> HttpResponse:
-    links.revoke(request, ShareLink.objects.all(), token)
-    return links.back(request, "chat-shares")
+    response = links.revoke(request, ShareLink.objects.all(), token, _back)
+    if request.method == "POST":
+        notices.changed(token)  # a live page open on the link closes its socket
+    return response
+
+
+@login_required
+@require_POST
+def restore_share(request: AuthedRequest, token: str) -> HttpResponse:
+    return links.restore(request, ShareLink.objects.all(), token, _back)
 
 
 @web.public_page
 @require_GET
 def shared_conversation(request: HttpRequest, token: str) -> HttpResponse:
-    """The public, read-only page of a live link. No login needed."""
-    link = get_object_or_404(ShareLink.objects.live(token))
-    context = {"shared": link.snapshot, "token": link.token, "shared_at": link.updated_at}
+    """The public, read-only page of an open link, counted as a view. No login needed."""
+    link = links.view_or_404(ShareLink.objects.select_related("conversation"), token)
+    ticket = links.ticket(link.token)
+    if link.live:
+        shared = live_snapshot(link.conversation, link.include_reasoning, {})[0]
+        shared_at = timezone.now()
+    else:
+        shared, shared_at = link.snapshot, link.updated_at
+    context = {
+        "shared": shared,
+        "token": link.token,
+        "shared_at": shared_at,
+        "ticket": ticket,
+        "live": link.live,
+        "socket_url": f"{reverse('ws-shared', args=[link.token])}?view={ticket}",
+    }
     return render(request, "sharing/shared.html", context)
 
 
 @require_GET
 def shared_image(request: HttpRequest, token: str, key: str) -> HttpResponseBase:
-    """An image the snapshot of a live link shows, to anyone holding the link; any other
+    """An image the page of an open link shows, to anyone holding the link; any other
     key (another prompt's, another conversation's) is a 404 here."""
-    link = get_object_or_404(ShareLink.objects.live(token))
-    if key not in snapshot.image_keys(link.snapshot):
+    link = links.within_view_or_404(ShareLink.objects.all(), token, links.ticket_of(request))
+    if key not in snapshot.image_keys(shown_snapshot(link)):
         raise Http404("No such image in this share.")
     image = get_object_or_404(Attachment, key=key, message__conversation=link.conversation)
     response = attachments.file_response(image)
@@ -104,14 +153,25 @@ def continue_shared(request: AuthedRequest, token: str) -> HttpResponse:
     The shared page links here rather than posting: it sends no referrer, so browsers
     send `Origin: null` with its forms, which the CSRF check rightly refuses.
     """
-    link = get_object_or_404(ShareLink.objects.live(token))
+    ticket = links.ticket_of(request)
+    link = links.within_view_or_404(ShareLink.objects.all(), token, ticket)
     if request.method == "GET":
-        return render(request, "sharing/continue_shared.html", {"link": link, "token": token})
+        context = {"link": link, "token": token, "ticket": ticket}
+        return render(request, "sharing/continue_shared.html", context)
     conversation = copies.save_imported(
-        request.user, snapshot.to_import(link.snapshot), images_from=link.conversation
+        request.user, snapshot.to_import(shown_snapshot(link)), images_from=link.conversation
     )
     flash.success(request, "This is your own copy of the shared conversation: carry on here.")
     return redirect("chat-conversation", pk=conversation.pk)
+
+
+@require_GET
+def websocket_only(request: HttpRequest, token: str) -> HttpResponse:
+    return HttpResponse("This address takes a websocket connection.", status=426)
+
+
+def _back(link: ShareLink) -> str:
+    return reverse("chat-shares")
 
 
 def _mine(request: AuthedRequest) -> ConversationShareLinkQuerySet:

@@ -81,7 +81,9 @@ def test_share_open_logged_out_revoke_and_continue_as_someone_else(
     expect(bob.get_by_role("article", name="You")).to_contain_text("Share this thought")
 
     page.goto(f"{base}/shares/")
-    page.get_by_role("button", name="Revoke").first.click()
+    page.get_by_role("link", name="Revoke").first.click()
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("button", name="Undo")).to_be_visible()
     response = stranger.goto(url)
     assert response is not None and response.status == 404
     stranger.context.close()

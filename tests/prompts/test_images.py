@@ -121,7 +121,7 @@ def test_a_share_link_shows_the_version_s_images_to_anyone_and_nothing_more(
     image = prompt.versions.get().attachments.first()
     url = reverse("chat-prompt-shared-image", args=[link.token, image.key])
     page = anonymous.get(f"/p/{link.token}/").content.decode()
-    assert f'<img src="{url}" alt="Attached image 1"' in page
+    assert f'<img src="{url}?view=' in page
     response = anonymous.get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == PNG
     assert response["X-Content-Type-Options"] == "nosniff"

@@ -89,7 +89,6 @@ def test_prompt_pages_need_login(client, method, url):
         ("get", "/prompts/{pk}/restore/"),
         ("get", "/prompts/{pk}/duplicate/"),
         ("get", "/prompts/{pk}/share/"),
-        ("get", "/prompt-shares/x/revoke/"),
         ("post", "/p/x/"),
     ],
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from chat.models import (
     Comparison,
@@ -57,14 +58,15 @@ def test_every_owners_page_lists_a_link_to_copy_open_and_revoke(alice_client, li
     link, page, revoke = links[kind]
     html = alice_client.get(page).content.decode()
     url = f"http://testserver{link.get_absolute_url()}"
-    assert '<span class="share-state is-live">Live</span>' in html
+    assert '<span class="share-state is-live">Open</span>' in html
     code = rf'<code id="(share-url-\d+)" class="share-url">{re.escape(url)}</code>'
     shown = re.search(code, html)
     assert shown
     assert f'data-copy-message="#{shown[1]}">Copy link</button>' in html
     assert "js/copy.js" in html  # what makes Copy link work
     assert f'href="{url}" target="_blank" rel="noopener">Open</a>' in html
-    assert f'action="{revoke.format(token=link.token)}"' in html
+    # Revoke asks first, on a page of its own.
+    assert f'href="{revoke.format(token=link.token)}' in html
 
 
 @pytest.mark.parametrize("kind", ["conversation", "prompt", "comparison"])
@@ -80,10 +82,11 @@ def test_a_revoked_link_is_listed_as_revoked_without_its_url(alice_client, links
 def test_revoking_from_a_page_goes_back_to_it_but_never_elsewhere(alice_client, links):
     link, page, revoke = links["conversation"]
     url = revoke.format(token=link.token)
-    assert alice_client.post(url, {"next": page}).url == page
+    assert alice_client.post(url, {"next": page}).url == f"{page}?revoked={link.token}"
     other, _, _ = links["list"]
     url = revoke.format(token=other.token)
-    assert alice_client.post(url, {"next": "https://evil.example/"}).url == "/shares/"
+    evil = alice_client.post(url, {"next": "https://evil.example/"})
+    assert evil.url == f"/shares/?revoked={other.token}"
 
 
 @pytest.mark.parametrize("kind", ["conversation", "prompt", "comparison"])
@@ -101,3 +104,28 @@ def test_every_public_page_keeps_out_of_search_engines_referrers_and_caches(clie
     assert response.status_code == 200
     for name, value in PUBLIC_HEADERS.items():
         assert response[name] == value
+
+
+@pytest.mark.parametrize("kind", ["conversation", "prompt", "comparison"])
+def test_every_kind_of_link_stops_at_its_view_limit_and_expiry(client, links, kind):
+    link, _, _ = links[kind]
+    type(link).objects.filter(pk=link.pk).update(view_limit=1)
+    assert client.get(link.get_absolute_url()).status_code == 200
+    assert client.get(link.get_absolute_url()).status_code == 404
+    type(link).objects.filter(pk=link.pk).update(view_limit=None, expires_at=timezone.now())
+    assert client.get(link.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["conversation", "prompt", "comparison"])
+def test_every_kind_of_link_revokes_with_undo(alice_client, client, links, kind):
+    link, page, revoke = links[kind]
+    assert (
+        "Revoke this share link?"
+        in alice_client.get(revoke.format(token=link.token)).content.decode()
+    )
+    back = alice_client.post(revoke.format(token=link.token), {"next": page}).url
+    assert "Undo" in alice_client.get(back).content.decode()
+    assert client.get(link.get_absolute_url()).status_code == 404
+    restore = revoke.format(token=link.token).replace("/revoke/", "/restore/")
+    assert alice_client.post(restore).status_code == 302
+    assert client.get(link.get_absolute_url()).status_code == 200

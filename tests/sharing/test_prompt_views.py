@@ -46,7 +46,7 @@ def test_a_share_link_points_at_the_latest_version_and_is_listed(alice_client, p
     assert re.fullmatch(r"[A-Za-z0-9_-]{43,}", link.token) and link.token != str(link.pk)
     html = alice_client.get(f"/prompts/{prompt.pk}/").content.decode()
     assert f"http://testserver/p/{link.token}/" in html
-    assert f'action="/prompt-shares/{link.token}/revoke/"' in html and ">Revoke</button>" in html
+    assert f'href="/prompt-shares/{link.token}/revoke/"' in html and ">Revoke<" in html
 
 
 def test_the_public_page_shows_the_version_and_nothing_else_of_the_owner(
@@ -85,7 +85,8 @@ def test_revoke_makes_the_link_404_at_once(alice_client, anonymous, bob_client, 
     assert anonymous.get(f"/p/{link.token}/").status_code == 200
     assert bob_client.get(f"/p/{link.token}/copy/").status_code == 200
     response = alice_client.post(f"/prompt-shares/{link.token}/revoke/")
-    assert response.status_code == 302 and response.url == f"/prompts/{prompt.pk}/#share-links"
+    back = f"/prompts/{prompt.pk}/?revoked={link.token}#share-links"
+    assert response.status_code == 302 and response.url == back
     link.refresh_from_db()
     assert link.revoked_at is not None
     assert anonymous.get(f"/p/{link.token}/").status_code == 404
@@ -109,7 +110,7 @@ def test_a_signed_in_reader_copies_the_shared_version_to_their_library(
     prompt.save()
     add_version(prompt, system_prompt="Later.")
     page = bob_client.get(f"/p/{link.token}/").content.decode()
-    assert f'href="/p/{link.token}/copy/"' in page and "Copy to my library" in page
+    assert f'href="/p/{link.token}/copy/?view=' in page and "Copy to my library" in page
     confirm = bob_client.get(f"/p/{link.token}/copy/").content.decode()
     assert '<form method="post"' in confirm and "Copy to my library</button>" in confirm
     response = bob_client.post(f"/p/{link.token}/copy/")

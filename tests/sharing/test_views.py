@@ -329,7 +329,6 @@ def test_share_management_needs_login(client, method, url):
     ("method", "url"),
     [
         ("get", "/shares/x/update/"),
-        ("get", "/shares/x/revoke/"),
         ("post", "/shares/"),
         ("post", "/s/x/"),
     ],
