@@ -111,4 +111,3 @@ def shared_comparison_image(request: HttpRequest, token: str, key: str) -> HttpR
     for name, value in web.PUBLIC_HEADERS.items():
         response.headers[name] = value
     return response
-
