@@ -88,6 +88,7 @@ def alices(django_user_model):
         "prompt_token": prompt_link.token,
         "comparison_token": comparison_link.token,
         "key": image.key,
+        "column": 0,
     }
 
 

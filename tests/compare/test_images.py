@@ -63,7 +63,7 @@ def test_a_share_page_shows_the_image_to_anyone_with_the_link_and_nothing_else(
     link = pictured.share_links.get()
     html = Client().get(reverse("chat-compare-shared", args=[link.token])).content.decode()
     url = reverse("chat-compare-shared-image", args=[link.token, _key(pictured)])
-    assert f'src="{url}"' in html
+    assert f'src="{url}?view=' in html  # with the page view's ticket
     assert "get_weather" in html and REASONING not in html  # shared without reasoning
     image = Client().get(url)
     assert image.status_code == 200
