@@ -67,3 +67,9 @@ def shown_tool_calls(tool_calls: list | None, live: bool) -> list[tool_calls_mod
 def listed_tools(tools_text: str) -> list[tuple[str, str]]:
     """(name, description) of each tool typed in the Tools field (chat.api.tools.listed)."""
     return tools.listed(tools_text or "")
+
+
+@register.filter
+def choice_range(count: int) -> range:
+    """0 .. count-1, for one tab per choice."""
+    return range(int(count))
