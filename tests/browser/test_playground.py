@@ -355,3 +355,39 @@ def test_copy_answer_puts_the_answer_on_the_clipboard(page: Page, base: str) -> 
     answer = card.locator('[id^="answer-text-"]').inner_text()
     assert page.evaluate("() => navigator.clipboard.readText()") == answer
     expect(copy).to_have_text("Copy answer")  # it reads as before again
+
+
+# The last line of the answer is on screen, above the sticky composer.
+LAST_LINE_IN_VIEW = """() => {
+    const panes = document.querySelectorAll('article.assistant [id^="answer-text-"]');
+    const pane = panes[panes.length - 1];
+    if (!pane) return false;
+    const composer = document.querySelector('.composer').getBoundingClientRect();
+    const bottom = pane.getBoundingClientRect().bottom;
+    const tall = document.scrollingElement.scrollHeight > window.innerHeight + 300;
+    return tall && pane.textContent.length > 400 && bottom > 0 && bottom <= composer.top + 2;
+}"""
+
+
+def test_it_follows_a_long_stream_until_the_person_scrolls_up(page: Page, base: str) -> None:
+    page.set_viewport_size({"width": 1400, "height": 700})
+    sign_up(page, base, "alice")
+    send(page, "Tell me everything. [[sim:tps=30]] [[sim:words=700]]")
+    card = assistants(page)
+    page.wait_for_function(LAST_LINE_IN_VIEW, timeout=20_000)
+    jump = page.get_by_role("button", name="Jump to latest")
+    expect(jump).to_be_hidden()
+
+    page.mouse.move(400, 300)
+    page.mouse.wheel(0, -500)
+    expect(jump).to_be_visible()
+    held = page.evaluate("() => window.scrollY")
+    grown = len(texts(card)[1])
+    wait_until(page, card, f"answer.length > {grown + 100}", timeout=15_000)
+    assert page.evaluate("() => window.scrollY") == held
+
+    jump.click()
+    expect(jump).to_be_hidden()
+    wait_until(page, card, f"answer.length > {grown + 200}", timeout=15_000)
+    page.wait_for_function(LAST_LINE_IN_VIEW, timeout=20_000)
+    expect(card).to_have_attribute("data-status", "complete", timeout=60_000)
