@@ -391,3 +391,18 @@ def test_it_follows_a_long_stream_until_the_person_scrolls_up(page: Page, base: 
     wait_until(page, card, f"answer.length > {grown + 200}", timeout=15_000)
     page.wait_for_function(LAST_LINE_IN_VIEW, timeout=20_000)
     expect(card).to_have_attribute("data-status", "complete", timeout=60_000)
+
+
+def test_a_collapsed_reasoning_stays_collapsed_when_the_answer_finishes(
+    page: Page, base: str
+) -> None:
+    sign_up(page, base, "alice")
+    send(page, f"Think it over. {SLOW_SHORT}")
+    card = assistants(page)
+    wait_until(page, card, "status === 'streaming' && reasoning.length > 0")
+    reasoning = card.get_by_role("region", name="Reasoning")
+    reasoning.get_by_text("Reasoning", exact=True).click()
+    expect(reasoning.locator("details")).not_to_have_attribute("open", "")
+    expect(card).to_have_attribute("data-status", "complete", timeout=15_000)
+    expect(card.locator(".answer-pane .rendered")).to_be_attached()
+    expect(reasoning.locator("details")).not_to_have_attribute("open", "")
