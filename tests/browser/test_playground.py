@@ -261,6 +261,11 @@ def test_it_explains_a_rate_limit(page: Page, base: str) -> None:
     expect(card.get_by_role("alert")).to_contain_text(re.compile("Rate limited|429"))
     expect(card.get_by_role("alert")).to_contain_text("7 s")
     expect(page.get_by_role("article", name="You")).to_contain_text("Hello")
+    # The error stands where the answer would: no empty "Answer" to copy.
+    answer = card.get_by_role("region", name="Answer")
+    expect(answer.get_by_role("alert")).to_contain_text(re.compile("Rate limited|429"))
+    expect(answer).not_to_contain_text("Answer")
+    expect(card.get_by_role("button", name="Copy answer")).to_have_count(0)
 
 
 def test_it_shows_untrusted_text_inert(page: Page, base: str) -> None:
