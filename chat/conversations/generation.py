@@ -32,7 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from chat.api import events, failures, mending, upstream
-from chat.conversations import hub, owner
+from chat.conversations import hub, joining, owner
 from chat.conversations.hub import channel_layer, control_group
 from chat.models import Message
 from chat.providers import upstreams
@@ -321,7 +321,11 @@ class Generation:
             return
         choice.seen = choice.unsaved = True
         if isinstance(event, events.ReasoningDelta):
-            choice.reasoning += event.text
+            if choice.first_reasoning_at is None:
+                # A continued answer's new reasoning is a new passage (see joining).
+                choice.reasoning = joining.join(choice.reasoning, event.text)
+            else:
+                choice.reasoning += event.text
             choice.first_reasoning_at = choice.first_reasoning_at or now
         elif isinstance(event, events.ContentDelta):
             choice.content += event.text

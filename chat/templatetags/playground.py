@@ -67,3 +67,23 @@ def shown_tool_calls(tool_calls: list | None, live: bool) -> list[tool_calls_mod
 def listed_tools(tools_text: str) -> list[tuple[str, str]]:
     """(name, description) of each tool typed in the Tools field (chat.api.tools.listed)."""
     return tools.listed(tools_text or "")
+
+
+@register.filter
+def choice_range(count: int) -> range:
+    """0 .. count-1, for one tab per choice."""
+    return range(int(count))
+
+
+@register.filter
+def failure(answer: object) -> str:
+    """The error to show in place of the answer when it failed with nothing to show
+    (no text, tool call or refusal), else "". `answer` is a Message or a snapshot's dict."""
+    fields = ("status", "error", "content", "tool_calls", "refusal")
+    if isinstance(answer, Mapping):
+        status, error, *shown = (answer.get(name) for name in fields)
+    else:
+        status, error, *shown = (getattr(answer, name, None) for name in fields)
+    if status != "error" or any(shown):
+        return ""
+    return str(error or "The request failed before any answer came.")

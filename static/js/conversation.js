@@ -146,5 +146,25 @@
     if (editor.open) text.focus();
   }, true);
 
-  document.addEventListener("DOMContentLoaded", refreshEmptyState);
+  // The person's open/closed choice of a reasoning pane outlives the card: the socket
+  // replaces a card's element when its answer finishes, and the new one starts open.
+  const reasoningOpen = new Map();
+  document.addEventListener("toggle", (event) => {
+    const details = event.target;
+    if (!details.matches || !details.matches(".reasoning-pane details")) return;
+    const card = details.closest("article.message");
+    if (card && card.id) reasoningOpen.set(card.id, details.open);
+  }, true);
+  const keepReasoning = new MutationObserver(() => {
+    for (const [id, open] of reasoningOpen) {
+      const details = document.querySelector(`#${id} .reasoning-pane details`);
+      if (details && details.open !== open) details.open = open;
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    refreshEmptyState();
+    const thread = document.getElementById("messages");
+    if (thread) keepReasoning.observe(thread, { childList: true, subtree: true });
+  });
 })();

@@ -164,20 +164,76 @@ def test_it_catches_up_after_a_reload_mid_stream(page: Page, base: str) -> None:
     assert len(texts(card)[1]) > shown_at_reload
 
 
-def test_it_shows_three_choices_side_by_side(page: Page, base: str) -> None:
+def readable(cards: Locator) -> list[bool]:
+    """Per card: shown at least 480 px wide, or hidden behind its tab."""
+    return cards.evaluate_all(
+        "cards => cards.map(c => c.offsetParent === null || c.getBoundingClientRect().width >= 480)"
+    )
+
+
+def test_it_shows_three_choices_as_tabs_each_readable(page: Page, base: str) -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_up(page, base, "alice")
+    page.get_by_label("Choices (n)", exact=True).fill("3")
+    send(page, f"Name a colour. {SLOW_SHORT}")
+
+    # The choices behind other tabs are there, hidden.
+    cards = page.get_by_role("article", name=ASSISTANT, include_hidden=True)
+    expect(cards).to_have_count(3)
+    tabs = page.get_by_role("tablist", name="Choices").get_by_role("tab")
+    expect(tabs).to_have_text([re.compile(rf"^Choice {i}") for i in (1, 2, 3)])
+    # While they stream, every tab says so, and one choice is shown at a time.
+    expect(tabs.nth(2)).to_contain_text("streaming")
+    expect(cards.nth(0)).to_be_visible()
+    expect(cards.nth(1)).to_be_hidden()
+    assert all(readable(cards))
+
+    tabs.nth(0).focus()
+    page.keyboard.press("ArrowRight")
+    expect(tabs.nth(1)).to_be_focused()
+    expect(tabs.nth(1)).to_have_attribute("aria-selected", "true")
+    expect(cards.nth(1)).to_be_visible()
+    expect(cards.nth(0)).to_be_hidden()
+    for index in range(3):
+        expect(cards.nth(index)).to_have_attribute("data-status", "complete", timeout=15_000)
+    expect(tabs.nth(2)).not_to_contain_text("streaming")
+    # A finished card replaces its element; the chosen tab holds.
+    expect(cards.nth(1)).to_be_visible()
+    assert all(readable(cards))
+
+    # Side by side is offered only when each card gets 480 px.
+    side = page.get_by_role("button", name="Side by side")
+    if side.is_visible():
+        side.click()
+        assert all(readable(cards))
+
+    page.reload()
+    expect(tabs).to_have_count(3)
+    expect(cards.nth(0)).to_be_visible()
+    expect(cards.nth(2)).to_be_hidden()
+    tabs.nth(2).click()
+    expect(cards.nth(2)).to_be_visible()
+    assert all(readable(cards))
+
+
+def test_it_offers_three_choices_side_by_side_on_a_wide_screen(page: Page, base: str) -> None:
+    page.set_viewport_size({"width": 2600, "height": 900})
     sign_up(page, base, "alice")
     page.get_by_label("Choices (n)", exact=True).fill("3")
     send(page, "Name a colour.")
-
-    cards = assistants(page)
-    expect(cards).to_have_count(3)
+    cards = page.get_by_role("article", name=ASSISTANT, include_hidden=True)
     for index in range(3):
         expect(cards.nth(index)).to_have_attribute("data-status", "complete")
+
+    page.get_by_role("button", name="Side by side").click()
     boxes = [cards.nth(index).bounding_box() for index in range(3)]
-    assert all(box is not None for box in boxes)
+    assert all(box is not None and box["width"] >= 480 for box in boxes), boxes
     assert len({round(box["y"]) for box in boxes}) == 1, boxes
-    assert boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"], boxes
-    assert all(box["x"] + box["width"] <= 1400 for box in boxes), boxes
+    # Narrowed, the row falls back to tabs rather than squeezing the cards.
+    page.set_viewport_size({"width": 1000, "height": 900})
+    expect(page.get_by_role("button", name="Side by side")).to_be_hidden()
+    expect(cards.nth(1)).to_be_hidden()
+    assert all(readable(cards))
 
 
 def test_it_refuses_a_temperature_above_two_inline(page: Page, base: str) -> None:
@@ -207,6 +263,11 @@ def test_it_explains_a_rate_limit(page: Page, base: str) -> None:
     expect(card.get_by_role("alert")).to_contain_text(re.compile("Rate limited|429"))
     expect(card.get_by_role("alert")).to_contain_text("7 s")
     expect(page.get_by_role("article", name="You")).to_contain_text("Hello")
+    # The error stands where the answer would: no empty "Answer" to copy.
+    answer = card.get_by_role("region", name="Answer")
+    expect(answer.get_by_role("alert")).to_contain_text(re.compile("Rate limited|429"))
+    expect(answer).not_to_contain_text("Answer")
+    expect(card.get_by_role("button", name="Copy answer")).to_have_count(0)
 
 
 def test_it_shows_untrusted_text_inert(page: Page, base: str) -> None:
@@ -301,3 +362,54 @@ def test_copy_answer_puts_the_answer_on_the_clipboard(page: Page, base: str) -> 
     answer = card.locator('[id^="answer-text-"]').inner_text()
     assert page.evaluate("() => navigator.clipboard.readText()") == answer
     expect(copy).to_have_text("Copy answer")  # it reads as before again
+
+
+# The last line of the answer is on screen, above the sticky composer.
+LAST_LINE_IN_VIEW = """() => {
+    const panes = document.querySelectorAll('article.assistant [id^="answer-text-"]');
+    const pane = panes[panes.length - 1];
+    if (!pane) return false;
+    const composer = document.querySelector('.composer').getBoundingClientRect();
+    const bottom = pane.getBoundingClientRect().bottom;
+    const tall = document.scrollingElement.scrollHeight > window.innerHeight + 300;
+    return tall && pane.textContent.length > 400 && bottom > 0 && bottom <= composer.top + 2;
+}"""
+
+
+def test_it_follows_a_long_stream_until_the_person_scrolls_up(page: Page, base: str) -> None:
+    page.set_viewport_size({"width": 1400, "height": 700})
+    sign_up(page, base, "alice")
+    send(page, "Tell me everything. [[sim:tps=30]] [[sim:words=700]]")
+    card = assistants(page)
+    page.wait_for_function(LAST_LINE_IN_VIEW, timeout=20_000)
+    jump = page.get_by_role("button", name="Jump to latest")
+    expect(jump).to_be_hidden()
+
+    page.mouse.move(400, 300)
+    page.mouse.wheel(0, -500)
+    expect(jump).to_be_visible()
+    held = page.evaluate("() => window.scrollY")
+    grown = len(texts(card)[1])
+    wait_until(page, card, f"answer.length > {grown + 100}", timeout=15_000)
+    assert page.evaluate("() => window.scrollY") == held
+
+    jump.click()
+    expect(jump).to_be_hidden()
+    wait_until(page, card, f"answer.length > {grown + 200}", timeout=15_000)
+    page.wait_for_function(LAST_LINE_IN_VIEW, timeout=20_000)
+    expect(card).to_have_attribute("data-status", "complete", timeout=60_000)
+
+
+def test_a_collapsed_reasoning_stays_collapsed_when_the_answer_finishes(
+    page: Page, base: str
+) -> None:
+    sign_up(page, base, "alice")
+    send(page, f"Think it over. {SLOW_SHORT}")
+    card = assistants(page)
+    wait_until(page, card, "status === 'streaming' && reasoning.length > 0")
+    reasoning = card.get_by_role("region", name="Reasoning")
+    reasoning.get_by_text("Reasoning", exact=True).click()
+    expect(reasoning.locator("details")).not_to_have_attribute("open", "")
+    expect(card).to_have_attribute("data-status", "complete", timeout=15_000)
+    expect(card.locator(".answer-pane .rendered")).to_be_attached()
+    expect(reasoning.locator("details")).not_to_have_attribute("open", "")

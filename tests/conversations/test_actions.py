@@ -161,3 +161,17 @@ async def test_a_message_of_another_conversation_is_refused(alice_cookie, alice,
     await ws.disconnect()
     assert await Message.objects.acount() == 2
     assert (await Conversation.objects.aget(pk=conversation.pk)).current_leaf_id is None
+
+
+async def test_a_continued_reasoning_starts_a_new_paragraph(
+    alice_cookie, conversation, simulator_url
+):
+    ws = await connect(alice_cookie, conversation.pk)
+    await _turn(ws, **form("Tell a story", max_tokens="50"))
+    (answer,) = await _answers(conversation)
+    before = answer.reasoning.rstrip("\n")
+    await _turn(ws, **form("", action=f"continue:{answer.pk}"))
+    await ws.disconnect()
+    await answer.arefresh_from_db()
+    assert before and answer.reasoning.startswith(before + "\n\n")
+    assert answer.reasoning[len(before) + 2 :].strip()  # the new passage, not glued on
