@@ -10,6 +10,7 @@ what the user sees, the sanitiser is about what the browser may do.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
 from typing import Any
@@ -141,7 +142,23 @@ def render_markdown(text: str) -> str:
     `<p><strong>hi</strong> &lt;b&gt;there&lt;/b&gt; <a href="https://example.com/c.png"
     class="image-link" target="_blank" rel="noopener noreferrer nofollow">🖼 cat</a></p>`.
     """
+    if len(text) > CACHED_TEXT_CHARS:
+        return _render(text)
+    return _render_cached(text)
+
+
+# A finished message never changes, and its page is drawn again and again (reloads, the
+# socket's redraws, shares): Markdown was about a fifth of a long conversation's page
+# (bench/pages.py). Bounded: at most CACHED_TEXTS texts of at most CACHED_TEXT_CHARS each.
+CACHED_TEXTS = 2048
+CACHED_TEXT_CHARS = 16_384
+
+
+def _render(text: str) -> str:
     return _CLEANER.clean(_MARKDOWN.render(text))
+
+
+_render_cached = functools.lru_cache(maxsize=CACHED_TEXTS)(_render)
 
 
 def render_plain(text: str) -> str:

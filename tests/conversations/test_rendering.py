@@ -10,7 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chat.conversations.rendering import pygments_css, render_markdown, render_plain
+from chat.conversations.rendering import (
+    CACHED_TEXT_CHARS,
+    pygments_css,
+    render_markdown,
+    render_plain,
+)
 
 # The contract, written out here rather than imported, so that widening the allowlist
 # in the module is a visible change to this file too.
@@ -270,3 +275,14 @@ def test_a_link_in_an_answer_opens_a_new_tab_without_opener_or_referrer(markdown
     output = render_markdown(markdown)
     assert ' target="_blank" rel="noopener noreferrer nofollow">' in output
     assert output.count("<a ") == 1
+
+
+@pytest.mark.parametrize(
+    "size", [CACHED_TEXT_CHARS - 40, CACHED_TEXT_CHARS + 40], ids=["cached", "too long to cache"]
+)
+def test_a_text_renders_the_same_every_time_cached_or_not(size: int) -> None:
+    attack = "<script>alert(1)</script> **bold** "
+    text = (attack * (size // len(attack) + 1))[:size]
+    first, again = render_markdown(text), render_markdown(text)
+    assert first == again
+    assert "<strong>bold</strong>" in first and "<script>" not in first
