@@ -48,6 +48,8 @@ sys.path.insert(0, str(ROOT))
 
 TARGET_MS = 30.0  # the issue's aim for the list and its search (reported, never asserted)
 LONG_MESSAGES = 500
+MEDIUM_MESSAGES = 200  # the issue's "200-message conversation"
+COMPARE_COLUMNS = 12
 CHUNK = 100  # conversations per transaction
 BATCH = 5000  # rows per bulk_create batch (Django splits further for SQLite's limits)
 WARM_UP = 3
@@ -184,6 +186,8 @@ class Filler:
 @dataclass
 class Filled:
     long_pk: int
+    medium_pk: int
+    comparison_pk: int
     conversations: int
     rare_hits: int  # the bench person's conversations with the rare word
     common_hits: int
@@ -224,8 +228,19 @@ def _fill(args: argparse.Namespace, database_url: str, password: str) -> Filled:
         long.save()
         Message.objects.bulk_create(made, batch_size=BATCH)
     filler.rows += len(made)
+    medium, made = filler.conversation(
+        person,
+        MEDIUM_MESSAGES,
+        timezone.now() - timedelta(minutes=1),
+        title=f"A conversation of {MEDIUM_MESSAGES} messages",
+    )
+    with transaction.atomic():
+        medium.save()
+        Message.objects.bulk_create(made, batch_size=BATCH)
+    filler.rows += len(made)
+    comparison = _comparison(person, filler)
     # bulk_create stamped updated_at now: the last activity goes back to its own day.
-    Conversation.objects.exclude(pk=long.pk).update(
+    Conversation.objects.exclude(pk__in=[long.pk, medium.pk]).update(
         updated_at=F("started_at") + timedelta(minutes=args.messages)
     )
     with connection.cursor() as cursor:
@@ -235,12 +250,49 @@ def _fill(args: argparse.Namespace, database_url: str, password: str) -> Filled:
             cursor.execute("ANALYZE")
     return Filled(
         long_pk=long.pk,
-        conversations=args.conversations + 1,
+        medium_pk=medium.pk,
+        comparison_pk=comparison,
+        conversations=args.conversations + 2,
         rare_hits=filler.rare_hits.get(person.pk, 0),
         common_hits=filler.common_hits.get(person.pk, 0),
         rows=filler.rows,
         seconds=time.perf_counter() - started,
     )
+
+
+def _comparison(owner, filler: Filler) -> int:
+    """A finished comparison of COMPARE_COLUMNS temperatures, made as the app makes one
+    (its hidden conversation, a queued answer per column) and then answered."""
+    from django.utils import timezone
+
+    from chat.compare import runs
+    from chat.models import Comparison, ComparisonRun, Message
+    from chat.providers.upstreams import Provider
+
+    temperatures = [round(0.1 * i, 1) for i in range(COMPARE_COLUMNS)]
+    comparison = Comparison.objects.create(
+        owner=owner,
+        title=f"{COMPARE_COLUMNS} temperatures",
+        messages=[{"role": "user", "content": filler.rng.choice(filler.texts.prompts)}],
+        columns=[{"model": MODELS[0], "temperature": t, "stream": True} for t in temperatures],
+        sweep={"params": [{"name": "temperature", "values": ", ".join(map(str, temperatures))}]},
+    )
+    upstream = Provider("bench upstream", "http://127.0.0.1:9/v1", False)
+    runs._create_run(comparison, lambda column: upstream)
+    sent = timezone.now() - timedelta(minutes=5)
+    for run in ComparisonRun.objects.filter(comparison=comparison):
+        Message.objects.filter(pk=run.message_id).update(
+            status="complete",
+            content="\n\n".join(filler.rng.choices(filler.texts.answers, k=4)),
+            reasoning="\n\n".join(filler.rng.choices(filler.texts.reasoning, k=4)),
+            finish_reason="stop",
+            usage={"prompt_tokens": 40, "completion_tokens": 600, "reasoning_tokens": 300},
+            sent_at=sent,
+            first_reasoning_at=sent + timedelta(seconds=1),
+            first_content_at=sent + timedelta(seconds=6 + run.column / 4),
+            finished_at=sent + timedelta(seconds=12 + run.column / 2),
+        )
+    return comparison.pk
 
 
 def _database_name() -> str:
@@ -297,17 +349,38 @@ def _turns(expected: int, sidebar: int) -> Callable[[str], str | None]:
     return check
 
 
+def _columns(expected: int) -> Callable[[str], str | None]:
+    def check(body: str) -> str | None:
+        columns = body.count('<section class="compare-column"')
+        answers = body.count('data-status="complete"')
+        if columns != expected or answers != expected:
+            return f"{columns} columns and {answers} answers, {expected} of each expected"
+        return None
+
+    return check
+
+
 def _pages(filled: Filled, playground: int) -> list[Page]:
     sidebar = min(PER_PAGE, filled.conversations)
     rare, common = min(PER_PAGE, filled.rare_hits), min(PER_PAGE, filled.common_hits)
     return [
         Page("playground (new conversation)", f"/c/{playground}/", _turns(0, sidebar)),
         Page(
+            f"conversation, {MEDIUM_MESSAGES} messages",
+            f"/c/{filled.medium_pk}/",
+            _turns(MEDIUM_MESSAGES // 2, sidebar),
+        ),
+        Page(
             f"conversation, {LONG_MESSAGES} messages",
             f"/c/{filled.long_pk}/",
             _turns(LONG_MESSAGES // 2, sidebar),
         ),
         Page("history list, first page", "/c/", _rows(sidebar), target=True),
+        Page(
+            f"comparison, {COMPARE_COLUMNS} columns",
+            f"/compare/{filled.comparison_pk}/",
+            _columns(COMPARE_COLUMNS),
+        ),
         Page(f"search, rare word ({RARE})", f"/c/?q={RARE}", _rows(rare, RARE), target=True),
         Page(f"search, common word ({COMMON})", f"/c/?q={COMMON}", _rows(common), target=True),
         Page(
@@ -349,6 +422,75 @@ async def _measure(url: str, password: str, filled: Filled, runs: int) -> list[P
                 page.ttfb.append(ttfb)
                 page.whole.append(whole)
     return pages
+
+
+# -- where the time goes ------------------------------------------------------------------
+
+
+@dataclass
+class Breakdown:
+    name: str
+    queries: int
+    sql: float  # seconds, the database's share as Django's cursor times it
+    total: float  # seconds, the whole view through the test client
+
+
+def _breakdown(pages: list[Page], rounds: int, profile: str) -> list[Breakdown]:
+    """Each page again, in this process through Django's test client: its queries, their
+    time, and the rest (the view's Python and the templates). The medians of ROUNDS."""
+    import cProfile
+    import pstats
+    import statistics
+
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.get(username=USERNAME))
+    found = []
+    for page in pages:
+        headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in page.headers.items()}
+        counts, sqls, totals = [], [], []
+        for _ in range(rounds + 1):  # the first warms the caches
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = client.get(page.url, **headers)
+                totals.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise RuntimeError(f"{page.name}: HTTP {response.status_code} in-process")
+            counts.append(len(queries.captured_queries))
+            sqls.append(sum(float(q["time"]) for q in queries.captured_queries))
+        found.append(
+            Breakdown(
+                page.name,
+                counts[-1],
+                statistics.median(sqls[1:]),
+                statistics.median(totals[1:]),
+            )
+        )
+        if profile and profile in page.name:
+            profiler = cProfile.Profile()
+            profiler.runcall(client.get, page.url, **headers)
+            print(f"\nProfile of {page.name} (own time, top 30):")
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    return found
+
+
+def _print_breakdown(found: list[Breakdown]) -> None:
+    rows = [["page", "queries", "SQL", "the rest (Python, templates)", "in-process total"]]
+    for item in found:
+        rows.append(
+            [
+                item.name,
+                str(item.queries),
+                _ms(item.sql),
+                _ms(item.total - item.sql),
+                _ms(item.total),
+            ]
+        )
+    _print_table(rows)
 
 
 # -- the table --------------------------------------------------------------------------
@@ -395,6 +537,9 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--messages", type=int, default=50, help="per conversation (even)")
     parser.add_argument("--runs", type=int, default=50, help="timed requests per page")
+    parser.add_argument(
+        "--profile", default="", help="print a cProfile of the pages whose name contains this"
+    )
     args = parser.parse_args()
     if args.messages < 2 or args.messages % 2 or args.conversations < 1 or args.runs < 1:
         parser.error("--messages must be even and at least 2; the others at least 1")
@@ -404,7 +549,8 @@ def main() -> None:
         filled = _fill(args, database_url, password)
         print(
             f"Filled {filled.conversations} conversations of {USERNAME} "
-            f"({args.conversations} of {args.messages} messages, one of {LONG_MESSAGES}) and "
+            f"({args.conversations} of {args.messages} messages, one of {MEDIUM_MESSAGES}, one of "
+            f"{LONG_MESSAGES}) and "
             f"{args.conversations // 10} of another person: {filled.rows} messages "
             f"in {filled.seconds:.1f} s"
         )
@@ -424,6 +570,7 @@ def main() -> None:
             raise
         finally:
             daphne.stop()
+        found = _breakdown(pages, 5, args.profile)
     print()
     print(f"Machine: {machine()}")
     print(f"Database: {name}")
@@ -434,6 +581,10 @@ def main() -> None:
     )
     print()
     _print_table(_table(pages))
+    print()
+    print("Where the time goes: each page in-process through the test client, median of 5")
+    print()
+    _print_breakdown(found)
 
 
 if __name__ == "__main__":
