@@ -7,7 +7,7 @@ PORT ?= 8000
 HTMX_VERSION ?= 4.0.1
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null)
 
-.PHONY: run test lint fmt vendor migrate chromium bench clean
+.PHONY: run test lint fmt vendor migrate chromium bench clean screenshots
 
 # The stamps make a second run fast: nothing is reinstalled unless pyproject.toml changed.
 $(VENV)/.installed: pyproject.toml
@@ -48,6 +48,10 @@ chromium:
 
 test: $(VENV)/.installed-test chromium
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The main pages, light, dark and on a phone, into screenshots/ (git ignores it).
+screenshots: $(VENV)/.installed-test chromium
+	$(PY) scripts/screenshots.py --out screenshots
 
 # The same checks run in CI (.ci/run) and before each commit (.pre-commit-config.yaml).
 lint: $(VENV)/.installed-test
