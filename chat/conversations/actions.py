@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from django.core.cache import cache
 from django.utils import timezone
 
+from chat import sessions
 from chat.api import params, rules
 from chat.conversations import attachments as attached
 from chat.conversations import generation, hub, owner
@@ -323,6 +324,9 @@ async def _start(
         await _refuse(run, refusal)
     else:
         generation.start(run, tokens_counter(conversation.owner_id, provider))
+    if not conversation.hidden:
+        # A prompt is activity: every sidebar of the person lists it first, by its title.
+        await sessions.atell_lists(conversation.owner_id)
     return run
 
 

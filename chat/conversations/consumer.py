@@ -59,6 +59,7 @@ class ConversationConsumer(StreamForwarding):
         # The signatures of the turns the page shows (chat.conversations.tree.Step), when
         # known: then a change sends only the turns that changed.
         self.turns: list[str] | None = None
+        self.title: str | None = None  # the title input last sent (none yet: unknown)
         rate = settings.PLAYGROUND_SOCKET_MESSAGES_PER_SECOND
         self.frames = rules.FrameBucket(rate, time.monotonic()) if rate else None
         self.flooding = False
@@ -361,7 +362,9 @@ class ConversationConsumer(StreamForwarding):
     async def gen_started(self, event: dict[str, Any]) -> None:
         await self._render_path(streaming=True)
         await self.send_json({"event": "streaming", "active": True})
-        # A prompt is activity: the sidebar lists the conversation first, by its title.
+
+    async def listing_changed(self, event: dict[str, Any]) -> None:
+        # In this tab or another: the sidebar redraws itself (conversation.js).
         await self.send_json({"event": "listed"})
 
     async def gen_path(self, event: dict[str, Any]) -> None:
@@ -386,9 +389,13 @@ class ConversationConsumer(StreamForwarding):
             conversation, self.turns, set(ended or ())
         )
         self.shown.update(shown)
+        # The title only when it changed: a person typing a new name while an answer
+        # ends keeps what they typed.
+        retitle = partial("#title-input", "outerHTML", title) if title != self.title else ""
+        self.title = title
         await self.send(
             text_data=html
-            + partial("#title-input", "outerHTML", title)
+            + retitle
             + _composer_actions(streaming=streaming)
             # htmx sets the document's title from a <title> in what it swaps.
             + format_html("<title>{} · Reasoning Playground</title>", conversation.display_title)

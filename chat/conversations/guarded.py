@@ -57,6 +57,9 @@ class GuardedSocket(AsyncJsonWebsocketConsumer):
         if (named and named == self._session_key()) or not await self._session_is_live():
             await self._end_session()
 
+    async def listing_changed(self, event: dict[str, Any]) -> None:
+        """This person's conversation list changed: pages with a sidebar redraw it."""
+
     async def _refuse(self, message: str) -> None:
         raise NotImplementedError
 

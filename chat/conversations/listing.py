@@ -22,7 +22,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chat import web
+from chat import sessions, web
 from chat.conversations import cleanup, search
 from chat.conversations.cleanup import UNDO_WINDOW
 from chat.models import Conversation, Message
@@ -194,6 +194,7 @@ def pin_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
     conversation.pinned = not conversation.pinned
     # Only the pin: pinning is not activity, so updated_at (the list order) stays.
     conversation.save(update_fields=["pinned"])
+    sessions.tell_lists(request.user.pk)  # the person's other tabs
     q = request.POST.get("q", "")
     current = _positive_int(request.POST.get("current"))
     if web.is_htmx(request):
@@ -216,6 +217,7 @@ def delete_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
     # Those past their undo window go for good now (messages, links, image files).
     cleanup.purge_expired(request.user.pk)
     Conversation.objects.filter(pk=conversation.pk).update(deleted_at=now)
+    sessions.tell_lists(request.user.pk)
     return redirect(_list_url(deleted=conversation.pk))
 
 
@@ -225,6 +227,7 @@ def restore_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
     """Undo a delete made less than UNDO_WINDOW ago; later, or anyone else's, is a 404."""
     conversation = get_object_or_404(_restorable(request.user).only("id", "title"), pk=pk)
     Conversation.objects.filter(pk=conversation.pk).update(deleted_at=None)
+    sessions.tell_lists(request.user.pk)
     flash.success(request, f"Restored “{conversation.display_title}”.")
     return redirect("chat-list")
 

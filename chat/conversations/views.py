@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chat import web
+from chat import sessions, web
 from chat.api import guidance, params, tools
 from chat.conversations import (
     actions,
@@ -86,6 +86,7 @@ def rename_conversation(request: AuthedRequest, pk: int) -> HttpResponse:
     title = " ".join(request.POST.get("title", "").split())[:200]
     conversation.title = title
     conversation.save(update_fields=["title", "updated_at"])
+    sessions.tell_lists(request.user.pk)  # every sidebar of theirs, this tab's included
     if web.is_htmx(request):
         response = render(
             request, "conversations/conversation.html#title", {"conversation": conversation}
