@@ -46,6 +46,7 @@ def snapshot(comparison: Comparison, include_reasoning: bool) -> dict[str, objec
         "columns": [
             {
                 "label": column.label,
+                "name": column.name,
                 "differences": [[label, value] for label, value in column.differences],
                 "runs": [_shared_run(run, include_reasoning) for run in column.runs],
             }
@@ -137,7 +138,8 @@ def export_data(comparison: Comparison) -> dict[str, object]:
         "created_at": comparison.created_at.isoformat(),
         "runs": [_exported_run(run) for run in view.runs],
         "summaries": [
-            {"column": column.number, **(column.summary or {})} for column in view.columns
+            {"column": column.number, "label": column.name, **(column.summary or {})}
+            for column in view.columns
         ],
     }
 
@@ -256,10 +258,7 @@ def _run_record(message: Message) -> dict[str, Any]:
 def csv_rows(comparison: Comparison) -> list[list[str]]:
     """The CSV download: a row per column, labelled with what sets it apart."""
     view = results(comparison)
-    labels = [
-        f"{row['label']} ({row['differences']})" if row["differences"] else str(row["label"])
-        for row in view.rows
-    ]
+    labels = [column.title for column in view.columns]
     return summary_rows(labels, [column.summary for column in view.columns])
 
 

@@ -1,7 +1,8 @@
 """Compare mode's grid: one prompt under many parameter settings, side by side.
 
 The columns (a base setting with one or two swept parameters), what sets each
-column apart from the first, and what a run of them would cost. A run's figures
+column apart from the first, the name each column goes by, and what a run of them
+would cost. A run's figures
 are chat/compare/metrics.py; the chart's geometry is chat/compare/chart.py.
 
 Columns are typed settings exactly as `params.parse_form` returns them, so every
@@ -13,6 +14,7 @@ Pure: no Django, no I/O.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +28,10 @@ MAX_SWEEP_PARAMS = 2
 SWEEPABLE_KINDS = frozenset({"float", "int", "model", "choice"})
 
 UNSET = "unset"
+# How columns are named (column_labels): "Temperature 0.2 · Top P 0.9".
+LABEL_SEPARATOR = " · "
+LABEL_VALUE_CHARS = 40
+DEFAULT_LABEL = "Default settings"
 
 
 # --- the grid -------------------------------------------------------------------------
@@ -144,6 +150,85 @@ def differences(columns: Sequence[Mapping[str, object]]) -> list[list[tuple[str,
             ]
         )
     return result
+
+
+def column_labels(columns: Sequence[Mapping[str, object]]) -> list[str]:
+    """Each column's name: the settings that differ between the columns, as a person reads them.
+
+    Temperature swept over 0.2 and 1.5 gives ["Temperature 0.2", "Temperature 1.5"];
+    two swept parameters give "Temperature 0.2 · Top P 0.9". A model is named by itself
+    ("kimi-k2-thinking-turbo"). Columns with the same settings as an earlier one get
+    " · run 2", " · run 3"; when nothing differs at all they are "Run 1", "Run 2"…
+    A lone column is named by what it sets away from the panel's defaults, or
+    "Default settings". Long values are cut to LABEL_VALUE_CHARS characters.
+    """
+    if not columns:
+        return []
+    values = [params.form_values(column) for column in columns]
+    if len(columns) == 1:
+        changed = params.changed_settings(columns[0])
+        return [_describe(values[0], [n for n in params.PARAMS if n in changed]) or DEFAULT_LABEL]
+    varying = [name for name in params.PARAMS if len({v[name] for v in values}) > 1]
+    if not varying:
+        return [f"Run {number}" for number in range(1, len(columns) + 1)]
+    labels: list[str] = []
+    seen: dict[str, int] = {}
+    for column_values in values:
+        label = _describe(column_values, varying)
+        seen[label] = seen.get(label, 0) + 1
+        labels.append(label if seen[label] == 1 else f"{label} · run {seen[label]}")
+    return labels
+
+
+def _describe(values: Mapping[str, str], names: Sequence[str]) -> str:
+    return LABEL_SEPARATOR.join(_setting_text(name, values[name]) for name in names)
+
+
+def _setting_text(name: str, value: str) -> str:
+    """ "Temperature 0.2", "kimi-k2-thinking" for a model, "Stop sequences END, ###"."""
+    param = params.PARAMS[name]
+    if param.kind == "model":
+        return _shorten(value or UNSET)
+    if param.kind == "bool":
+        return f"{param.label} {'on' if value == 'true' else 'off'}"
+    if param.kind == "tools":
+        return f"{param.label} {_tool_names(value) or UNSET}"
+    return f"{param.label} {_shorten(', '.join(value.splitlines()) or UNSET)}"
+
+
+def _tool_names(value: str) -> str:
+    try:
+        tools = json.loads(value) if value else []
+    except ValueError:
+        return _shorten(value)
+    names = [
+        str(tool.get("function", {}).get("name", "?"))
+        for tool in tools
+        if isinstance(tool, dict) and isinstance(tool.get("function"), dict)
+    ]
+    return _shorten(", ".join(names))
+
+
+def _shorten(text: str) -> str:
+    if len(text) <= LABEL_VALUE_CHARS:
+        return text
+    return text[: LABEL_VALUE_CHARS - 1] + "…"
+
+
+def setting_changes(
+    first: Mapping[str, object], second: Mapping[str, object]
+) -> list[tuple[str, str, str]]:
+    """(label, first's value, second's value) for each parameter two columns set apart.
+
+    Values read as `differences` gives them: temperature 0.2 against 1.5 (nothing else
+    changed) gives [("Temperature", "0.2", "1.5")].
+    """
+    a, b = params.form_values(first), params.form_values(second)
+    return [
+        (param.label, a[name] or UNSET, b[name] or UNSET)
+        for name, param in params.PARAMS.items()
+        if a[name] != b[name]
+    ]
 
 
 # --- what a run costs -----------------------------------------------------------------

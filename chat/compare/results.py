@@ -63,6 +63,8 @@ class ColumnView:
     index: int
     settings: dict[str, object]
     differences: list[tuple[str, str]]
+    # What sets it apart from the other columns (grid.column_labels): "Temperature 0.2".
+    name: str = ""
     runs: list[RunView] = field(default_factory=list)
     summary: Summary | None = None
 
@@ -73,6 +75,11 @@ class ColumnView:
     @property
     def label(self) -> str:
         return f"Column {self.number}"
+
+    @property
+    def title(self) -> str:
+        """ "Column 1: Temperature 0.2": its number and its name, where both are needed."""
+        return f"{self.label}: {self.name}"
 
     @property
     def active(self) -> bool:
@@ -92,8 +99,7 @@ class ColumnView:
 
     @property
     def short_label(self) -> str:
-        changes = ", ".join(f"{label} {value}" for label, value in self.differences)
-        text = f"{self.number}. {changes or 'first column'}"
+        text = f"{self.number}. {self.name}"
         return text if len(text) <= CHART_LABEL_CHARS else text[: CHART_LABEL_CHARS - 1] + "…"
 
 
@@ -124,8 +130,9 @@ class Results:
 def results(comparison: Comparison) -> Results:
     """Every column with its runs (as cards), its summary, the table rows and the chart."""
     diffs = grid.differences(comparison.columns)
+    names = grid.column_labels(comparison.columns)
     columns = [
-        ColumnView(index, settings_, diffs[index])
+        ColumnView(index, settings_, diffs[index], names[index])
         for index, settings_ in enumerate(comparison.columns)
     ]
     runs = ComparisonRun.objects.filter(comparison=comparison).select_related("message")
@@ -181,9 +188,11 @@ def _table_row(column: ColumnView) -> dict[str, object]:
         )
     runs = summary["runs"] if summary else 0
     finish_reasons = summary["finish_reasons"] if summary else {}
+    # A share snapshot made before columns had names holds "label" and "differences"
+    # instead; the table shows either.
     row: dict[str, object] = {
-        "label": column.label,
-        "differences": ", ".join(f"{label}: {value}" for label, value in column.differences),
+        "label": column.name,
+        "column": column.number,
         "cells": cells,
         "runs": runs,
         "identical": f"{summary['identical_exact']} of {runs}" if summary and runs else "",
@@ -257,10 +266,21 @@ def prompt_shown(messages: list[dict]) -> list[dict]:
     return [{**m, "images": [{"key": key} for key in m.get("images") or []]} for m in messages]
 
 
+def _run_key(run: RunView) -> str:
+    return f"{run.run.column + 1}-{run.run.repeat + 1}-{run.run.choice + 1}"
+
+
 def run_options(view: Results) -> list[tuple[str, str]]:
     """The runs a person can pick for a diff: ("<column>-<repeat>-<choice>", label)."""
+    return [(_run_key(run), run.label) for run in view.runs]
+
+
+def run_option_groups(view: Results) -> list[tuple[str, list[tuple[str, str]]]]:
+    """run_options grouped under each column's title, as the diff form's <optgroup>s."""
     return [
-        (f"{r.run.column + 1}-{r.run.repeat + 1}-{r.run.choice + 1}", r.label) for r in view.runs
+        (column.title, [(_run_key(run), run.label) for run in column.runs])
+        for column in view.columns
+        if column.runs
     ]
 
 
@@ -271,13 +291,19 @@ def find_run(view: Results, key: str) -> RunView | None:
     return None
 
 
-def diff(comparison: Comparison, a: RunView, b: RunView) -> dict[str, object]:
-    """Two runs side by side: the settings that differ, and word diffs of answer and reasoning."""
-    pair = [comparison.columns[a.run.column], comparison.columns[b.run.column]]
+def diff(comparison: Comparison, view: Results, a: RunView, b: RunView) -> dict[str, object]:
+    """Two runs side by side: the settings of each (where they differ), their columns'
+    names, and word diffs of answer and reasoning."""
+    first, second = comparison.columns[a.run.column], comparison.columns[b.run.column]
+    changes = grid.setting_changes(first, second)
     return {
         "a": a,
         "b": b,
-        "settings": grid.differences(pair)[1],
+        "a_column": view.columns[a.run.column],
+        "b_column": view.columns[b.run.column],
+        "a_settings": [(label, value) for label, value, _ in changes],
+        "b_settings": [(label, value) for label, _, value in changes],
+        "settings": changes,
         "answer": textdiff.word_diff(a.message.content, b.message.content),
         "reasoning": textdiff.word_diff(a.message.reasoning, b.message.reasoning),
     }

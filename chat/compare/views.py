@@ -236,7 +236,7 @@ def comparison_page(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         **results.page_context(comparison, view),
         "provider": _provider(request),
-        "run_options": results.run_options(view),
+        **_diff_form(view),
     }
     return render(request, PAGE, context)
 
@@ -293,19 +293,26 @@ def diff_runs(request: HttpRequest, pk: int) -> HttpResponse:
     view = results.results(comparison)
     a = results.find_run(view, request.GET.get("a", ""))
     b = results.find_run(view, request.GET.get("b", ""))
-    context: dict[str, object] = {
-        "comparison": comparison,
-        "run_options": results.run_options(view),
-    }
+    context: dict[str, object] = {"comparison": comparison, **_diff_form(view)}
     status = 200
     if a is None or b is None:
         context["diff_error"] = "Pick two runs of this comparison to compare."
         status = 400
     else:
         keys = {"a_key": request.GET["a"], "b_key": request.GET["b"]}
-        context["diff"] = {**results.diff(comparison, a, b), **keys}
+        context["diff"] = {**results.diff(comparison, view, a, b), **keys}
     template = "compare/diff.html#diff" if web.is_htmx(request) else "compare/diff.html"
     return render(request, template, context, status=status)
+
+
+def _diff_form(view: results.Results) -> dict[str, object]:
+    """The diff form's runs, grouped by column, and the two it picks before anyone does."""
+    keys = [key for key, _ in results.run_options(view)]
+    return {
+        "run_groups": results.run_option_groups(view),
+        "default_a": keys[0] if keys else "",
+        "default_b": keys[1] if len(keys) > 1 else "",
+    }
 
 
 @login_required

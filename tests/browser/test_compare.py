@@ -60,6 +60,10 @@ def test_a_temperature_sweep_streams_side_by_side_is_diffed_saved_and_shared(
         expect(run).to_have_attribute("data-status", "complete")
         expect(run.get_by_role("region", name="Answer")).not_to_be_empty()
     expect(page.get_by_role("region", name="Column 2")).to_contain_text("Temperature 0.7")
+    # Every column is named by what differs between them, the first one too.
+    expect(
+        page.get_by_role("heading", name="Column 1 Temperature 0 · Max tokens unset")
+    ).to_be_visible()
 
     table = page.get_by_role("table", name=re.compile("Every column"))
     expect(table.get_by_role("row")).to_have_count(4)
@@ -73,6 +77,10 @@ def test_a_temperature_sweep_streams_side_by_side_is_diffed_saved_and_shared(
     page.get_by_role("button", name="Diff", exact=True).click()
     diff = page.get_by_role("region", name="Diff of Column 1, run 1 and Column 3, run 1")
     expect(diff).to_contain_text("Temperature 1.4")
+    expect(diff.get_by_role("heading")).to_have_text(
+        "Temperature 0 · Max tokens unset (column 1, run 1)"
+        " vs Temperature 1.4 · Max tokens 500 (column 3, run 1)"
+    )
     expect(diff.get_by_role("region", name="Answer diff").locator("ins").first).to_be_attached()
     expect(diff.get_by_role("region", name="Reasoning diff")).not_to_be_empty()
 

@@ -9,9 +9,11 @@ from chat.api.params import default_settings, parse_form
 from chat.compare.grid import (
     MAX_COLUMNS,
     Estimate,
+    column_labels,
     differences,
     estimate,
     expand_sweep,
+    setting_changes,
     validate_columns,
 )
 
@@ -210,6 +212,61 @@ def test_it_lists_what_each_column_changes_from_the_first():
 
 def test_there_are_no_differences_without_columns():
     assert differences([]) == []
+
+
+# --- column_labels ------------------------------------------------------------------------
+
+WEATHER_TOOL = [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]
+
+
+@pytest.mark.parametrize(
+    ("columns", "labels"),
+    [
+        ([], []),
+        (
+            [_column(temperature=0.2), _column(temperature=1.5)],
+            ["Temperature 0.2", "Temperature 1.5"],
+        ),
+        (
+            [_column(temperature=0.2, top_p=0.9), _column(temperature=1.5, top_p=0.9)],
+            ["Temperature 0.2", "Temperature 1.5"],
+        ),
+        (
+            [_column(temperature=0.2, top_p=0.9), _column(temperature=1.5, top_p=1.0)],
+            ["Temperature 0.2 · Top P 0.9", "Temperature 1.5 · Top P 1"],
+        ),
+        (
+            [_column(model="kimi-k2-thinking"), _column(model="kimi-k2-thinking-turbo")],
+            ["kimi-k2-thinking", "kimi-k2-thinking-turbo"],
+        ),
+        ([_column(), _column(), _column()], ["Run 1", "Run 2", "Run 3"]),
+        (
+            [_column(temperature=0.2), _column(temperature=1.5), _column(temperature=0.2)],
+            ["Temperature 0.2", "Temperature 1.5", "Temperature 0.2 · run 2"],
+        ),
+        ([_column(max_tokens=100), _column()], ["Max tokens 100", "Max tokens unset"]),
+        (
+            [_column(stop=["END\n", "###"]), _column()],
+            ["Stop sequences END\\n, ###", "Stop sequences unset"],
+        ),
+        ([_column(stream=False), _column()], ["Stream off", "Stream on"]),
+        ([_column(tools=WEATHER_TOOL), _column()], ["Tools get_weather", "Tools unset"]),
+        ([_column(model="m" * 60), _column()], ["m" * 39 + "…", "kimi-k2-thinking"]),
+        ([_column()], ["Default settings"]),
+        ([_column(temperature=0.2, max_tokens=50)], ["Temperature 0.2 · Max tokens 50"]),
+    ],
+)
+def test_it_names_each_column_by_what_differs_between_them(columns, labels):
+    assert column_labels(columns) == labels
+
+
+def test_it_lists_both_sides_of_each_setting_two_columns_set_apart():
+    first, second = _column(temperature=0.2), _column(temperature=1.5, max_tokens=100)
+    assert setting_changes(first, second) == [
+        ("Temperature", "0.2", "1.5"),
+        ("Max tokens", "unset", "100"),
+    ]
+    assert setting_changes(first, first) == []
 
 
 # --- estimate -------------------------------------------------------------------------------

@@ -189,6 +189,31 @@ def test_a_diff_names_the_differing_settings_and_marks_the_words(alice_client, f
     assert bad.status_code == 400 and "Pick two runs" in bad.content.decode()
 
 
+def test_each_column_is_named_by_the_setting_that_differs(alice_client, finished):
+    html = alice_client.get(reverse("chat-compare", args=[finished.pk])).content.decode()
+    for number, name in ((1, "Temperature 0"), (2, "Temperature 1")):
+        assert f'aria-label="Column {number}: {name}"' in html  # the column's region
+        assert f'<span class="column-name">{name}</span>' in html  # its heading
+        assert f'<span class="row-number">{number}</span> {name}</th>' in html  # its table row
+        assert f">{number}. {name}</text>" in html  # its bars in the chart
+        assert f'<optgroup label="Column {number}: {name}">' in html  # the diff's run picker
+    assert "first column" not in html
+    assert "the others list what differs from Temperature 0" in html
+
+
+def test_a_diff_names_the_settings_of_both_runs(alice_client, finished):
+    url = reverse("chat-compare-diff", args=[finished.pk]) + "?a=1-2-1&b=2-1-1"
+    html = alice_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Temperature 0 (column 1, run 2) vs Temperature 1 (column 2, run 1)" in text
+    assert "First run: Column 1: Temperature 0 Temperature 0" in text
+    assert "Second run: Column 2: Temperature 1 Temperature 1" in text
+
+    same = reverse("chat-compare-diff", args=[finished.pk]) + "?a=1-1-1&b=1-2-1"
+    text = " ".join(re.sub(r"<[^>]+>", " ", alice_client.get(same).content.decode()).split())
+    assert "None: both runs were sent the same parameters (Column 1: Temperature 0)." in text
+
+
 def test_a_diff_of_runs_it_does_not_have_says_what_to_pick(alice_client, finished):
     url = reverse("chat-compare-diff", args=[finished.pk]) + "?a=1-1-1&b=7-1-1"
     response = alice_client.get(url)
@@ -218,7 +243,8 @@ def test_exports_hold_every_run_and_the_metrics(alice_client, finished):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][0] == "Column" and len(rows) == 3
-    assert rows[2][0] == "Column 2 (Temperature: 1)"
+    assert [row[0] for row in rows[1:]] == ["Column 1: Temperature 0", "Column 2: Temperature 1"]
+    assert [summary["label"] for summary in data["summaries"]] == ["Temperature 0", "Temperature 1"]
     assert rows[1][rows[0].index("Total time (s)")] == "2.55"
 
 
@@ -269,7 +295,9 @@ def test_a_share_link_shows_a_snapshot_with_nothing_of_the_owner(client, alice, 
     assert html.count('class="message assistant compare-run"') == 4
     assert "The moon tugs the oceans" in html and "Think about gravity 1" in html
     assert "compare-chart" in html and "Identical" in html
-    assert html.count("the first column") == 1 and html.count("same as column 1") == 0
+    assert "first column" not in html and html.count("same as column 1") == 0
+    assert 'aria-label="Column 1: Temperature 0"' in html
+    assert "the others list what differs from Temperature 0" in html
     for secret in (alice.username, UPSTREAM, ATTACK, f"/compare/{finished.pk}/"):
         assert secret not in html
     assert "<form" not in html.split("</header>", 1)[1]  # nothing to post from a no-referrer page
