@@ -65,6 +65,9 @@ def playwright(request: pytest.FixtureRequest) -> Iterator[Playwright]:
     # Every server process is forked before Playwright's event loop exists here: after
     # it, Django refuses this process's database work, and a fork would inherit the loop.
     request.getfixturevalue("app_server")
+    # The recording simulator some tests talk to is a server process too (session scope:
+    # made here first when these files run alone, not forked later under Playwright).
+    request.getfixturevalue("simulator_url")
     # Without Redis, only the tests that need two processes are skipped (by the fixture).
     with contextlib.suppress(pytest.skip.Exception):
         request.getfixturevalue("two_servers")
