@@ -129,11 +129,12 @@ class LivePane:
         with `whole`), the tail is rendered however little it grew."""
         whole = whole or len(text) == self.seen
         self.seen = len(text)
-        if len(text) <= self.upto:
+        covered = _covered(text)
+        if covered <= self.upto:
             return None
         ends = block_ends(text, self.done)
         end = ends[-1] if ends else self.done
-        grown = len(text) - end >= TAIL_GROWTH * (self.upto - self.done)
+        grown = covered - end >= TAIL_GROWTH * (self.upto - self.done)
         if not (ends or grown or whole):
             return None
         blocks = []
@@ -141,9 +142,9 @@ class LivePane:
         for block_end in ends:
             blocks.append((block_end, render(text[begin:block_end])))
             begin = block_end
-        tail = render(text[end:]) if text[end:].strip() else ""
-        update = Update(self.done, blocks, tail, len(text))
-        self.done, self.upto = end, len(text)
+        tail = render(text[end:covered]) if covered > end else ""
+        update = Update(self.done, blocks, tail, covered)
+        self.done, self.upto = end, covered
         return update
 
 
@@ -165,7 +166,14 @@ def state_of(text: str) -> tuple[int, int]:
     (5, 8)
     """
     ends = block_ends(text)
-    return (ends[-1] if ends else 0), len(text)
+    return (ends[-1] if ends else 0), _covered(text)
+
+
+def _covered(text: str) -> int:
+    """How much of the text a render covers: not its trailing whitespace, which the
+    renderer would drop, so it stays in the raw text after the render ("in" rendered,
+    then " the" raw, reads "in the")."""
+    return len(text.rstrip())
 
 
 def pane_html(text: str, render: Render = render_markdown) -> str:

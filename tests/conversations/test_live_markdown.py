@@ -128,3 +128,13 @@ def test_a_finished_block_is_sent_as_soon_as_the_next_one_begins() -> None:
     later = pane.update("First **one**\n\nSecond, longer")
     assert later is not None
     assert (later.start, later.blocks) == (15, [])
+
+
+def test_trailing_whitespace_stays_raw_until_more_text_follows() -> None:
+    # The renderer drops a paragraph's trailing space: covered, "in" + raw "the" would
+    # read "inthe" until the next render.
+    pane = LivePane()
+    update = pane.update("Hides in ")
+    assert update is not None
+    assert (update.tail, update.upto) == ("<p>Hides in</p>\n", 8)
+    assert pane.update("Hides in ") is None
