@@ -1,0 +1,90 @@
+"""Markdown rendered while it streams, as the page's socket sends it: render frames after
+the text they cover, by the card's own renderer, to a page that joins late too."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chat.conversations.rendering import render_markdown
+from chat.models import Message
+from tests.sockets import connect, deltas, form, frames_until, is_done, wait_generations
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("upstream_is_simulator", "close_thread_connections"),
+]
+
+# The simulator's answer is Markdown: a heading, a paragraph, then **bold** bullets.
+MARKDOWN = "Explain tides [[sim:tps=150]] [[sim:words=90]] [[sim:reasoning=20]]"
+
+
+def renders(frame: str) -> dict[str, list]:
+    """A render frame's panes ({"A17": [blocks, tail, upto]}), or {} for any other."""
+    if not frame.startswith(('{"A', '{"R')):
+        return {}
+    return json.loads(frame)
+
+
+def replay(frames: list[str], pane: str) -> tuple[str, str, list[tuple[int, int]]]:
+    """What the page shows rendered of one pane ("a17"): the finished blocks, the last
+    tail, and per render (characters it covers, raw characters the page had then)."""
+    raw, blocks, tail, seen = 0, "", "", []
+    for frame in frames:
+        raw += len(deltas(frame).get(pane, ""))
+        render = renders(frame).get(pane.upper())
+        if render:
+            blocks += render[0]
+            tail = render[1]
+            seen.append((render[2], raw))
+    return blocks, tail, seen
+
+
+async def _answer() -> Message:
+    return await Message.objects.filter(role="assistant").alatest("id")
+
+
+async def test_the_answer_and_reasoning_are_rendered_as_they_stream(alice_cookie, conversation):
+    ws = await connect(alice_cookie, conversation.pk)
+    await ws.send_json_to(form(MARKDOWN))
+    frames = await frames_until(ws, is_done)
+    await ws.disconnect()
+    answer = await _answer()
+    card = render_markdown(answer.content)
+    blocks, tail, seen = replay(frames, f"a{answer.pk}")
+    assert seen, "the answer was rendered while it streamed"
+    # Each render comes after the text it covers; the blocks are the card's, in order.
+    assert all(upto <= raw for upto, raw in seen)
+    assert card.startswith(blocks)
+    assert "<strong>" in blocks + tail or "<li>" in blocks + tail or "<h3>" in blocks + tail
+    reasoning_blocks, _, reasoning_seen = replay(frames, f"r{answer.pk}")
+    assert reasoning_seen
+    assert render_markdown(answer.reasoning).startswith(reasoning_blocks)
+
+
+async def test_render_frames_carry_only_sanitised_html(alice_cookie, conversation):
+    ws = await connect(alice_cookie, conversation.pk)
+    attack = "Look: <img src=x onerror=alert(1)> [x](javascript:alert(1)) [[sim:tps=200]]"
+    await ws.send_json_to(form(attack))
+    frames = await frames_until(ws, is_done)
+    await ws.disconnect()
+    rendered = [json.dumps(renders(frame)) for frame in frames if renders(frame)]
+    assert rendered
+    assert not any("<img" in r or "javascript:" in r or "onerror" in r for r in rendered)
+
+
+async def test_a_page_that_joins_mid_stream_gets_its_panes_rendered(alice_cookie, conversation):
+    owner = await connect(alice_cookie, conversation.pk)
+    await owner.send_json_to(form("Explain waves [[sim:tps=40]] [[sim:words=80]]"))
+    await frames_until(owner, lambda f: any(k.startswith("a") for k in deltas(f)))
+    late = await connect(alice_cookie, conversation.pk)
+    answer = await _answer()
+    snapshot = await frames_until(late, lambda f: f"#answer-text-{answer.pk}" in f)
+    assert 'class="md-tail"' in snapshot[-1]
+    frames = await frames_until(late, is_done)
+    await wait_generations()
+    _, _, seen = replay(frames, f"a{answer.pk}")
+    assert seen, "renders went on after the snapshot"
+    await owner.disconnect()
+    await late.disconnect()
