@@ -15,12 +15,17 @@ exception: one written after the link it serves applies only to the finished car
     >>> pane.update("Hi **there**\\n\\n- one", render=str.upper)
     Update(start=0, blocks=[(14, 'HI **THERE**\\n\\n')], tail='- ONE', upto=19)
 
+What it costs on the wire: each finished block once, and the tail again only as it
+grows by half, or while short as soon as raw Markdown follows it; a tail of plain prose
+is never sent (the page shows its raw text as the paragraph it renders as).
+
 Everything here is pure: `render` is the card's own renderer (rendering.render_markdown)
 unless a test passes another.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,11 +36,17 @@ from chat.conversations.rendering import render_markdown
 # bytes spent on one block's re-renders stay within a few times its size (a geometric
 # series), however slowly it streams.
 TAIL_GROWTH = 1.5
+# A tail up to this many characters is also sent again as soon as the raw text after its
+# last render holds Markdown (a `*`, a backtick, a line break...), which would show as
+# syntax until then; plain words read the same raw or rendered, and wait.
+TAIL_EAGER = 1024
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _LIST_ITEM = re.compile(r"(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 # What a list item's marker may still become while its line is arriving.
 _MARKER_SO_FAR = re.compile(r"(?:[-+*]|\d{1,9}[.)]?)")
+# What raw text shows otherwise than its render: Markdown syntax, an entity, a line break.
+_NOT_PLAIN = re.compile(r"[\\`*_\[\]<>&!#|~\n]| {2}")
 
 Render = Callable[[str], str]
 
@@ -119,22 +130,31 @@ class LivePane:
     done: int = 0  # the text before it is in finished blocks, sent
     upto: int = 0  # the text before it is rendered (blocks and the tail last sent)
     seen: int = 0  # the text's length at the last update asked for
+    plain: int = 0  # how much of the text a tail found plain (not sent) covered
 
     def update(
         self, text: str, render: Render = render_markdown, *, whole: bool = False
     ) -> Update | None:
         """The render of `text` (the pane's text so far) since the last one, or None when
         there is nothing worth sending: no new text, or no block finished and the tail
-        not grown by TAIL_GROWTH. Once the text stops growing between two updates (or
-        with `whole`), the tail is rendered however little it grew."""
+        neither grown by TAIL_GROWTH nor (while short) followed by raw Markdown. Once the
+        text stops growing between two updates (or with `whole`), the tail is rendered
+        however little it grew.
+
+        A tail that renders as a plain paragraph (prose with no Markdown in it) is not
+        sent: the page shows its raw text as that paragraph (static/css/app.css), so
+        prose costs no re-sent tails."""
         whole = whole or len(text) == self.seen
         self.seen = len(text)
         covered = _covered(text)
-        if covered <= self.upto:
+        if covered <= max(self.upto, self.plain):
             return None
         ends = block_ends(text, self.done)
         end = ends[-1] if ends else self.done
-        grown = covered - end >= TAIL_GROWTH * (self.upto - self.done)
+        last = max(self.upto, self.plain)
+        grown = covered - end >= TAIL_GROWTH * (last - self.done) or (
+            covered - end <= TAIL_EAGER and _NOT_PLAIN.search(text, last, covered) is not None
+        )
         if not (ends or grown or whole):
             return None
         blocks = []
@@ -143,14 +163,27 @@ class LivePane:
             blocks.append((block_end, render(text[begin:block_end])))
             begin = block_end
         tail = render(text[end:covered]) if covered > end else ""
+        self.plain = 0
+        if tail and _is_plain(text[end:covered], tail):
+            tail, self.plain, covered = "", covered, end
+            if not blocks and self.upto == end:
+                return None  # what the page shows is this already
         update = Update(self.done, blocks, tail, covered)
         self.done, self.upto = end, covered
         return update
 
 
+def _is_plain(text: str, rendered: str) -> bool:
+    """Whether `rendered`, the render of `text`, is the paragraph its raw text shows as:
+    no Markdown in it, and no line break or run of spaces (the raw text keeps those)."""
+    if "\n" in text or "  " in text:
+        return False
+    return rendered == "<p>" + html.escape(text, quote=False) + "</p>\n"
+
+
 def rendered_now(text: str, render: Render = render_markdown) -> tuple[LivePane, str, str]:
-    """A pane rendered from scratch (a page's first render, or a snapshot): its state
-    and the HTML of its finished blocks and of its tail."""
+    """A pane rendered from scratch (a page's first render, or a snapshot): its state,
+    the HTML of its finished blocks and of its tail; the text after `upto` is shown raw."""
     pane = LivePane()
     update = pane.update(text, render, whole=True)
     if update is None:
@@ -159,14 +192,36 @@ def rendered_now(text: str, render: Render = render_markdown) -> tuple[LivePane,
 
 
 def state_of(text: str) -> tuple[int, int]:
-    """Where the finished blocks of a pane rendered from scratch end, and how much it
-    covers (rendered_now's state, without rendering).
+    """Where the finished blocks of a pane rendered from scratch end, and how much of
+    the text its render covers.
 
-    >>> state_of("One\\n\\nTwo")
-    (5, 8)
+    >>> state_of("One\\n\\n**Two**")
+    (5, 12)
+    >>> state_of("One\\n\\nTwo")  # a plain tail is shown raw
+    (5, 5)
     """
-    ends = block_ends(text)
-    return (ends[-1] if ends else 0), _covered(text)
+    pane, _, _ = rendered_now(text)
+    return pane.done, pane.upto
+
+
+def pane_html(text: str, render: Render = render_markdown) -> str:
+    """A streaming pane's content as a page is first sent it: the finished blocks, then
+    the tail (data-upto: how many characters the render covers), then the raw text after
+    it, where what arrives later is appended (static/js/stream.js). Safe HTML: the
+    renderer's, and the raw text escaped.
+
+    >>> print(pane_html("Hi *there*"))
+    <div class="md-tail" data-upto="10"><p>Hi <em>there</em></p>
+    <span class="stream-raw"></span></div>
+    >>> pane_html("Hi <b>")
+    '<div class="md-tail" data-upto="0"><span class="stream-raw">Hi &lt;b&gt;</span></div>'
+    """
+    pane, blocks, tail = rendered_now(text, render)
+    raw = html.escape(text[pane.upto :], quote=False)
+    return (
+        f'{blocks}<div class="md-tail" data-upto="{pane.upto}">{tail}'
+        f'<span class="stream-raw">{raw}</span></div>'
+    )
 
 
 def _covered(text: str) -> int:
@@ -174,19 +229,3 @@ def _covered(text: str) -> int:
     renderer would drop, so it stays in the raw text after the render ("in" rendered,
     then " the" raw, reads "in the")."""
     return len(text.rstrip())
-
-
-def pane_html(text: str, render: Render = render_markdown) -> str:
-    """A streaming pane's content as a page is first sent it: the finished blocks, then
-    the tail (data-upto: how many characters the render covers; what arrives later
-    goes to the raw text after it, static/js/stream.js). Safe HTML: the renderer's.
-
-    >>> print(pane_html("Hi *there*"))
-    <div class="md-tail" data-upto="10"><p>Hi <em>there</em></p>
-    </div><span class="stream-raw"></span>
-    """
-    pane, blocks, tail = rendered_now(text, render)
-    return (
-        f'{blocks}<div class="md-tail" data-upto="{pane.upto}">{tail}</div>'
-        '<span class="stream-raw"></span>'
-    )

@@ -52,7 +52,7 @@ def test_it_ends_blocks_only_where_nothing_can_continue_them(text: str, ends: li
 
 
 def _stream(text: str, step: int) -> tuple[str, list[int]]:
-    """The HTML a page is sent for `text` arriving `step` characters at a time, and the
+    """The HTML a page shows for `text` arriving `step` characters at a time, and the
     size of each update; each update starts where the blocks sent before end."""
     pane = LivePane()
     sent_to = 0
@@ -67,6 +67,12 @@ def _stream(text: str, step: int) -> tuple[str, list[int]]:
         done += "".join(html for _, html in update.blocks)
         tail = update.tail
         sizes.append(sum(len(html) for _, html in update.blocks) + len(update.tail))
+    rest = text[pane.upto :]
+    if rest.strip():
+        # Not rendered: a plain paragraph, which the page shows as its raw text.
+        assert (tail, pane.upto) == ("", pane.done)
+        assert render_markdown(rest) == f"<p>{rest.strip()}</p>\n"
+        tail = render_markdown(rest)
     return done + tail, sizes
 
 
@@ -84,7 +90,8 @@ def test_the_blocks_sent_add_up_to_the_finished_card(name: str, step: int) -> No
 def test_a_render_from_scratch_is_the_finished_card(name: str) -> None:
     text = DOCUMENTS[name]
     pane, blocks, tail = rendered_now(text)
-    assert blocks + tail == render_markdown(text)
+    raw = text[pane.upto :]  # shown as it is: whitespace, or a plain paragraph
+    assert blocks + tail + (render_markdown(raw) if raw.strip() else "") == render_markdown(text)
     # What a socket counts for a page rendered so (chat.conversations.forwarding).
     assert (pane.done, pane.upto) == state_of(text)
 
@@ -102,30 +109,47 @@ def test_each_block_is_sent_once_and_the_tail_stays_within_a_few_times_its_size(
 def test_it_sends_nothing_without_new_text_or_growth() -> None:
     pane = LivePane()
     assert pane.update("") is None
-    first = pane.update("Some text")
+    first = pane.update("Some *text*")
     assert first is not None
-    assert first.tail == "<p>Some text</p>\n"
-    assert pane.update("Some text") is None
-    assert pane.update("Some text, m") is None  # grown by less than half
-    assert pane.update("Some text, mn") is None
+    assert first.tail == "<p>Some <em>text</em></p>\n"
+    assert pane.update("Some *text*") is None
+    assert pane.update("Some *text*, m") is None  # grown by less than half
+    assert pane.update("Some *text*, mno") is None
     # The text stopped growing: its tail is rendered, however little it grew.
-    assert pane.update("Some text, mn") is not None
-    assert pane.update("Some text, mn") is None
-    grown = pane.update("Some text, mn, and more")
+    assert pane.update("Some *text*, mno") is not None
+    assert pane.update("Some *text*, mno") is None
+    grown = pane.update("Some *text*, mno, and more")
     assert grown is not None
-    assert (grown.start, grown.blocks, grown.upto) == (0, [], 23)
-    assert grown.tail == "<p>Some text, mn, and more</p>\n"
+    assert (grown.start, grown.blocks, grown.upto) == (0, [], 26)
+    assert grown.tail == "<p>Some <em>text</em>, mno, and more</p>\n"
+
+
+def test_a_plain_paragraph_is_left_to_the_raw_text() -> None:
+    # Prose with no Markdown in it renders as the paragraph its raw text shows as: no
+    # tail is sent for it, only the block once it is finished.
+    pane = LivePane()
+    assert pane.update("Just words") is None
+    assert pane.update("Just words, more words") is None
+    assert (pane.done, pane.upto) == (0, 0)
+    update = pane.update("Just words, more words\n\nNext")
+    assert update is not None
+    assert (update.blocks, update.tail, update.upto) == (
+        [(24, "<p>Just words, more words</p>\n")],
+        "",
+        24,
+    )
+    assert pane.update("Just words, more words\n\nNext **bold**") is not None
 
 
 def test_a_finished_block_is_sent_as_soon_as_the_next_one_begins() -> None:
     pane = LivePane()
     pane.update("First **one**")
-    update = pane.update("First **one**\n\nS")
+    update = pane.update("First **one**\n\nS *x*")
     assert update is not None
     assert update.blocks == [(15, "<p>First <strong>one</strong></p>\n")]
-    assert update.tail == "<p>S</p>\n"
-    assert (pane.done, pane.upto) == (15, 16)
-    later = pane.update("First **one**\n\nSecond, longer")
+    assert update.tail == "<p>S <em>x</em></p>\n"
+    assert (pane.done, pane.upto) == (15, 20)
+    later = pane.update("First **one**\n\nS *x*, and longer")
     assert later is not None
     assert (later.start, later.blocks) == (15, [])
 
@@ -134,7 +158,18 @@ def test_trailing_whitespace_stays_raw_until_more_text_follows() -> None:
     # The renderer drops a paragraph's trailing space: covered, "in" + raw "the" would
     # read "inthe" until the next render.
     pane = LivePane()
-    update = pane.update("Hides in ")
+    update = pane.update("Hides *in* ")
     assert update is not None
-    assert (update.tail, update.upto) == ("<p>Hides in</p>\n", 8)
-    assert pane.update("Hides in ") is None
+    assert (update.tail, update.upto) == ("<p>Hides <em>in</em></p>\n", 10)
+    assert pane.update("Hides *in* ") is None
+
+
+def test_a_short_tail_is_sent_again_once_raw_markdown_follows_it() -> None:
+    pane = LivePane()
+    pane.update("Some *text* here and there")
+    # Plain words after the render read the same raw: they wait for growth.
+    assert pane.update("Some *text* here and there, then") is None
+    # A `**` would show as syntax: the tail is rendered again at once.
+    update = pane.update("Some *text* here and there, then **b")
+    assert update is not None
+    assert update.upto == len("Some *text* here and there, then **b")
