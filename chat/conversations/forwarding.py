@@ -147,45 +147,54 @@ class StreamForwarding(GuardedSocket):
         that is not where the render starts gets what it lacks of it, nothing when it is
         ahead, and a snapshot when it missed a render."""
         parts = event["parts"]
-        if self.by_message_id and all(self._render_fits(part) for part in parts):
+        if self.by_message_id and all(self._render_fit(part) == "fits" for part in parts):
             for part in parts:
-                self._rendered(part, part["start"])
+                self._rendered(part)
             await self.send(text_data=hub.render_frame(event))
             return
         renders = []
         for part in parts:
-            shown = self.shown.get(part["id"])
-            if shown is None or (part["pane"] == "r" and not self.shows_reasoning):
+            if part["pane"] == "r" and not self.shows_reasoning:
                 continue
-            done, upto = shown[_RENDERED[part["pane"]] : _RENDERED[part["pane"]] + 2]
-            end = part["blocks"][-1][0] if part["blocks"] else part["start"]
-            if done < part["start"]:
+            fit = self._render_fit(part)
+            if fit == "gap":
                 await self._control({"type": "gen.sync", "message_ids": [part["id"]]})
-                continue
-            if done > end or not upto <= part["upto"] <= shown[_RAW[part["pane"]]]:
-                continue  # ahead of this render, or its text not here yet: the next fits
-            self._rendered(part, done)
-            blocks = "".join(html for block_end, html in part["blocks"] if block_end > done)
+            if fit not in ("fits", "partly"):
+                continue  # not shown, or ahead of this render, or its text not here yet
+            done = self.shown[part["id"]][_RENDERED[part["pane"]]]
+            blocks = [block for block in part["blocks"] if block[0] > done]
+            self._rendered(part)
             number = self._pane_number(part["id"])
             renders.append((number, part["pane"], blocks, part["tail"], part["upto"]))
         frame = hub.render_frame_of(renders)
         if frame:
             await self.send(text_data=frame)
 
-    def _render_fits(self, part: dict[str, Any]) -> bool:
-        """The page shows the pane rendered up to where this render starts, and its text
-        up to where it ends."""
+    def _render_fit(self, part: dict[str, Any]) -> str:
+        """How a render fits the page: "fits" (it shows the pane rendered up to where
+        the render starts, and the text up to where it ends), "partly" (some of its
+        blocks are shown already), "gap" (it missed a render), or "" (not shown, ahead,
+        or its text not here yet)."""
         shown = self.shown.get(part["id"])
         if shown is None:
-            return False
+            return ""
         done, upto = shown[_RENDERED[part["pane"]] : _RENDERED[part["pane"]] + 2]
-        return done == part["start"] and upto <= part["upto"] <= shown[_RAW[part["pane"]]]
+        if done < part["start"]:
+            return "gap"
+        ends = [part["start"], *(end for end, _ in part["blocks"])]
+        if done not in ends or not upto <= part["upto"] <= shown[_RAW[part["pane"]]]:
+            return ""
+        # A plain paragraph is set from the page's raw text: all of it must be raw there.
+        begins = dict(zip(ends[1:], ends, strict=False))
+        if any(html is None and begins[end] < upto for end, html in part["blocks"] if end > done):
+            return "gap"
+        return "fits" if done == part["start"] else "partly"
 
-    def _rendered(self, part: dict[str, Any], done: int) -> None:
+    def _rendered(self, part: dict[str, Any]) -> None:
         shown = self.shown[part["id"]]
-        end = part["blocks"][-1][0] if part["blocks"] else done
         at = _RENDERED[part["pane"]]
-        shown[at : at + 2] = [max(end, done), part["upto"]]
+        end = part["blocks"][-1][0] if part["blocks"] else shown[at]
+        shown[at : at + 2] = [end, part["upto"]]
 
     def _advance(self, pk: int, reasoning: int, content: int) -> None:
         shown = self.shown[pk]

@@ -95,30 +95,25 @@ def frame_of(texts: Any) -> str:
 
 def render_frame(event: dict[str, Any]) -> str:
     """A gen.render as the page's compact frame, built once per event like delta_frame:
-    {"A17": [finished blocks' HTML, tail HTML, characters covered]}, "R17" for the
-    reasoning (static/js/stream.js). The HTML is the card's renderer's, sanitised.
+    {"A17": [blocks, tail HTML, characters covered]}, "R17" for the reasoning, each block
+    [where it ends, its HTML, or null for a plain paragraph the page sets from its raw
+    text] (static/js/stream.js). The HTML is the card's renderer's, sanitised.
 
     >>> render_frame({"parts": [{"id": 7, "pane": "a", "start": 0,
     ...     "blocks": [[4, "<p>Hi</p>"]], "tail": "<ul><li>a</li></ul>", "upto": 7}]})
-    '{"A7":["<p>Hi</p>","<ul><li>a</li></ul>",7]}'
+    '{"A7":[[[4,"<p>Hi</p>"]],"<ul><li>a</li></ul>",7]}'
     """
     frame = event.get("_frame")
     if frame is None:
         frame = event["_frame"] = render_frame_of(
-            (
-                part["id"],
-                part["pane"],
-                "".join(html for _, html in part["blocks"]),
-                part["tail"],
-                part["upto"],
-            )
+            (part["id"], part["pane"], part["blocks"], part["tail"], part["upto"])
             for part in event["parts"]
         )
     return str(frame)
 
 
 def render_frame_of(renders: Any) -> str:
-    """The compact frame of (pane number, "r" or "a", blocks' HTML, tail HTML, upto)."""
+    """The compact frame of (pane number, "r" or "a", blocks, tail HTML, upto)."""
     data = {f"{pane.upper()}{pk}": [blocks, tail, upto] for pk, pane, blocks, tail, upto in renders}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")) if data else ""
 

@@ -114,11 +114,12 @@ def _closes(line: str, fence: tuple[str, int]) -> bool:
 @dataclass(frozen=True)
 class Update:
     """One pane's render since the last: the blocks finished after `start`, each as
-    (where it ends, its HTML), to append once; the tail's HTML, to replace the tail
-    shown; `upto`, how much of the text the blocks and tail cover."""
+    (where it ends, its HTML), to append once, its HTML None for a plain paragraph whose
+    raw text the page shows already (the page sets it as a paragraph itself); the tail's
+    HTML, to replace the tail shown; `upto`, how much of the text they cover."""
 
     start: int
-    blocks: list[tuple[int, str]]
+    blocks: list[tuple[int, str | None]]
     tail: str
     upto: int
 
@@ -157,10 +158,14 @@ class LivePane:
         )
         if not (ends or grown or whole):
             return None
-        blocks = []
+        blocks: list[tuple[int, str | None]] = []
         begin = self.done
         for block_end in ends:
-            blocks.append((block_end, render(text[begin:block_end])))
+            block = render(text[begin:block_end])
+            # The page shows a plain paragraph's raw text as that paragraph already, when
+            # no render covered any of it: its HTML would be the same text again.
+            plain = begin >= self.upto and _is_plain(text[begin:block_end].rstrip(), block)
+            blocks.append((block_end, None if plain else block))
             begin = block_end
         tail = render(text[end:covered]) if covered > end else ""
         self.plain = 0
@@ -176,9 +181,11 @@ class LivePane:
 def _is_plain(text: str, rendered: str) -> bool:
     """Whether `rendered`, the render of `text`, is the paragraph its raw text shows as:
     no Markdown in it, and no line break or run of spaces (the raw text keeps those)."""
-    if "\n" in text or "  " in text:
-        return False
-    return rendered == "<p>" + html.escape(text, quote=False) + "</p>\n"
+    return "\n" not in text and "  " not in text and rendered == _paragraph(text)
+
+
+def _paragraph(text: str) -> str:
+    return "<p>" + html.escape(text, quote=False) + "</p>\n"
 
 
 def rendered_now(text: str, render: Render = render_markdown) -> tuple[LivePane, str, str]:
@@ -188,7 +195,17 @@ def rendered_now(text: str, render: Render = render_markdown) -> tuple[LivePane,
     update = pane.update(text, render, whole=True)
     if update is None:
         return pane, "", ""
-    return pane, "".join(html for _, html in update.blocks), update.tail
+    return pane, block_html(text, update), update.tail
+
+
+def block_html(text: str, update: Update) -> str:
+    """The HTML of an update's finished blocks, plain paragraphs included."""
+    parts = []
+    begin = update.start
+    for end, block in update.blocks:
+        parts.append(_paragraph(text[begin:end].rstrip()) if block is None else block)
+        begin = end
+    return "".join(parts)
 
 
 def state_of(text: str) -> tuple[int, int]:

@@ -6,8 +6,9 @@
 //
 // A render frame, {"A17": [blocks, tail, upto]} ("R17" for the reasoning), carries the
 // server's Markdown render of the pane (chat.conversations.live_markdown: the card's own
-// renderer and sanitiser, never Markdown parsed here): the HTML of the blocks finished
-// since the last render, appended once, and of the unfinished last block (.md-tail),
+// renderer and sanitiser, never Markdown parsed here): the blocks finished since the
+// last render, appended once, each [where it ends, its HTML] (null for a plain paragraph:
+// its raw text, set as a <p>), and the HTML of the unfinished last block (.md-tail),
 // replaced; `upto` is how many characters of the text it covers, so the raw text before
 // it goes and the rest stays visible after it. Everything else is htmx's to swap.
 (() => {
@@ -29,24 +30,38 @@
     }
   }
 
-  // The server counts characters as code points; a JS string counts UTF-16 units.
-  function dropCodePoints(text, count) {
+  // The first `count` characters of `text` and the rest; the server counts characters
+  // as code points, a JS string counts UTF-16 units.
+  function cut(text, count) {
     let i = 0;
     for (; count > 0 && i < text.length; count--) i += text.codePointAt(i) > 0xffff ? 2 : 1;
-    return text.slice(i);
+    return [text.slice(0, i), text.slice(i)];
   }
 
   function render(pane, [blocks, tail, upto]) {
     const rendered = pane.querySelector(":scope > .md-tail");
     const raw = pane.querySelector(".stream-raw");
     if (!rendered || !raw) return;
-    const from = Number(rendered.dataset.upto);
+    let from = Number(rendered.dataset.upto);
     if (!(upto >= from)) return;
     raw.remove();
-    rendered.insertAdjacentHTML("beforebegin", blocks);
+    let text = raw.textContent;
+    for (const [end, html] of blocks) {
+      const [head, rest] = cut(text, end - from);
+      text = rest;
+      from = Math.max(from, end);
+      if (typeof html === "string") {
+        rendered.insertAdjacentHTML("beforebegin", html);
+      } else {
+        // A plain paragraph (the server found its render to be just that): its raw text.
+        const paragraph = document.createElement("p");
+        paragraph.textContent = head.trimEnd();
+        rendered.before(paragraph);
+      }
+    }
     rendered.innerHTML = tail;
     rendered.dataset.upto = String(upto);
-    raw.textContent = dropCodePoints(raw.textContent, upto - from);
+    raw.textContent = cut(text, upto - from)[1];
     lastBlock(rendered).append(raw);
   }
 

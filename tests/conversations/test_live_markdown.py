@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from chat.conversations.live_markdown import LivePane, block_ends, rendered_now, state_of
+from chat.conversations.live_markdown import (
+    LivePane,
+    block_ends,
+    block_html,
+    rendered_now,
+    state_of,
+)
 from chat.conversations.rendering import render_markdown
 
 DOCUMENTS = {
@@ -64,9 +70,9 @@ def _stream(text: str, step: int) -> tuple[str, list[int]]:
             continue
         assert update.start == sent_to
         sent_to = update.blocks[-1][0] if update.blocks else sent_to
-        done += "".join(html for _, html in update.blocks)
+        done += block_html(text, update)
         tail = update.tail
-        sizes.append(sum(len(html) for _, html in update.blocks) + len(update.tail))
+        sizes.append(sum(len(html or "") for _, html in update.blocks) + len(update.tail))
     rest = text[pane.upto :]
     if rest.strip():
         # Not rendered: a plain paragraph, which the page shows as its raw text.
@@ -125,19 +131,17 @@ def test_it_sends_nothing_without_new_text_or_growth() -> None:
 
 
 def test_a_plain_paragraph_is_left_to_the_raw_text() -> None:
-    # Prose with no Markdown in it renders as the paragraph its raw text shows as: no
-    # tail is sent for it, only the block once it is finished.
+    # Prose with no Markdown in it renders as the paragraph its raw text shows as: none
+    # of its HTML is sent, only where it ends once it is finished.
     pane = LivePane()
     assert pane.update("Just words") is None
     assert pane.update("Just words, more words") is None
     assert (pane.done, pane.upto) == (0, 0)
     update = pane.update("Just words, more words\n\nNext")
     assert update is not None
-    assert (update.blocks, update.tail, update.upto) == (
-        [(24, "<p>Just words, more words</p>\n")],
-        "",
-        24,
-    )
+    # Its raw text is on the page: it is set as a paragraph there, not sent again.
+    assert (update.blocks, update.tail, update.upto) == ([(24, None)], "", 24)
+    assert block_html("Just words, more words\n\nNext", update) == "<p>Just words, more words</p>\n"
     assert pane.update("Just words, more words\n\nNext **bold**") is not None
 
 

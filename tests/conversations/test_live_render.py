@@ -4,6 +4,7 @@ the text they cover, by the card's own renderer, to a page that joins late too."
 from __future__ import annotations
 
 import json
+from html import escape
 
 import pytest
 
@@ -28,16 +29,21 @@ def renders(frame: str) -> dict[str, list]:
 
 
 def replay(frames: list[str], pane: str) -> tuple[str, str, list[tuple[int, int]]]:
-    """What the page shows rendered of one pane ("a17"): the finished blocks, the last
-    tail, and per render (characters it covers, raw characters the page had then)."""
-    raw, blocks, tail, seen = 0, "", "", []
+    """What the page shows rendered of one pane ("a17"): the finished blocks (a plain
+    paragraph set from its raw text, as static/js/stream.js does), the last tail, and
+    per render (characters it covers, raw characters the page had then)."""
+    text, done, blocks, tail, seen = "", 0, "", "", []
     for frame in frames:
-        raw += len(deltas(frame).get(pane, ""))
+        text += deltas(frame).get(pane, "")
         render = renders(frame).get(pane.upper())
         if render:
-            blocks += render[0]
+            for end, html in render[0]:
+                blocks += (
+                    html if html is not None else f"<p>{escape(text[done:end].rstrip())}</p>\n"
+                )
+                done = end
             tail = render[1]
-            seen.append((render[2], raw))
+            seen.append((render[2], len(text)))
     return blocks, tail, seen
 
 
