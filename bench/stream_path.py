@@ -4,9 +4,9 @@ Runs the simulator in its own Daphne process at a given pace, drives the real
 consumer with channels' WebsocketCommunicator, and prints time to the first
 reasoning frame, frames per second, tokens per frame, websocket bytes per byte of
 text (every frame the page gets from Send to the end, over the reasoning and answer
-saved) and database writes per message. The simulator's answer is Markdown (a heading,
-a paragraph, bullets; with --code a fenced code block too). Uses a throwaway SQLite
-database.
+saved; and how many of them are render frames) and database writes per message. The
+simulator's answer is Markdown (a heading, a paragraph, bullets; with --code a fenced
+code block too). Uses a throwaway SQLite database.
 
     .venv/bin/python bench/stream_path.py [--tps 400] [--words 2000] [--runs 3] [--code]
 """
@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # A delta frame is {"r17": "reasoning text"} or {"a17": "answer text"} (static/js/stream.js).
 DELTA_FRAME = ('{"r', '{"a')
+# A render frame is {"R17": [...]} or {"A17": [...]}: Markdown rendered while it streams.
+RENDER_FRAME = ('{"R', '{"A')
 
 
 def _setup(database: Path) -> None:
@@ -57,10 +59,12 @@ async def _one_run(application, cookie, conversation_id, prompt) -> dict:
     await ws.send_json_to({"action": "send", "prompt": prompt, "stream": "true"})
     first = None
     frames = 0
-    ws_bytes = 0
+    ws_bytes = render_bytes = 0
     while True:
         frame = await ws.receive_from(timeout=120)
         ws_bytes += len(frame.encode())
+        if frame.startswith(RENDER_FRAME):
+            render_bytes += len(frame.encode())
         if frame.startswith(DELTA_FRAME):
             frames += 1
             first = first or time.perf_counter()
@@ -73,6 +77,7 @@ async def _one_run(application, cookie, conversation_id, prompt) -> dict:
     text_bytes = len((message.reasoning + message.content).encode())
     return {
         "ws_per_text": ws_bytes / text_bytes,
+        "render_per_text": render_bytes / text_bytes,
         "first_frame_ms": (first - sent) * 1000,
         "frames_per_s": frames / (done - first),
         "tokens_per_frame": tokens / frames,
@@ -134,6 +139,7 @@ def main() -> None:
         ("frames_per_s", "frames per second to the browser (cap 25 at a 40 ms flush)"),
         ("tokens_per_frame", "tokens per frame"),
         ("ws_per_text", "websocket bytes per byte of text"),
+        ("render_per_text", "of them in render frames (live Markdown)"),
         ("db_writes", "database writes per message"),
         ("seconds", "s total"),
     ):
