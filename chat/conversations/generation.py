@@ -13,7 +13,6 @@ snapshot) can drop what it already showed instead of showing it twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import math
@@ -153,7 +152,7 @@ class Generation:
     _tools: events.ToolCallAssembler = field(default_factory=events.ToolCallAssembler)
     _dropped: set[int] = field(default_factory=set)  # choice indexes beyond MAX_CHOICES
     _next_render: float = 0.0  # monotonic time of the next render of the panes
-    _unrendered: bool = False  # text published and not rendered yet
+    _render_timer: asyncio.TimerHandle | None = None  # wakes _tick for a render due
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -198,6 +197,8 @@ class Generation:
         finally:
             listener.cancel()
             ticker.cancel()
+            if self._render_timer is not None:
+                self._render_timer.cancel()
             self._ending.set()
             await layer.group_discard(control_group(self.conversation_id), control)
         # The saver ends its write first, so the final one is the last to land.
@@ -234,16 +235,11 @@ class Generation:
 
     async def _tick(self) -> None:
         """Publish the first token at once, then at most every FLUSH_INTERVAL, and the
-        panes' render after the deltas it covers, at most every RENDER_INTERVAL (and once
-        more when the text stops for a while, so no raw text is left unrendered). Only
+        panes' render after the deltas it covers, at most every RENDER_INTERVAL (a timer
+        wakes it for a render due, so text that stops arriving is rendered too). Only
         publishes: the database is the saver's, so a slow write never holds up a delta."""
         while True:
-            if self._unrendered:
-                wait = max(self._next_render - time.monotonic(), 0.0)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._dirty.wait(), wait)
-            else:
-                await self._dirty.wait()
+            await self._dirty.wait()
             self._dirty.clear()
             await self._publish_deltas()
             await self._publish_renders()
@@ -449,18 +445,18 @@ class Generation:
         render, appended once, and the unfinished tail, replaced."""
         now = time.monotonic()
         if now < self._next_render:
-            self._unrendered = True  # perhaps: the tick looks again when a render is due
+            self._render_later(self._next_render - now)
             return
         self._next_render = now + RENDER_INTERVAL
         parts = []
-        self._unrendered = False
+        behind = False
         for c in self.choices.values():
             for pane, live, text in (
                 ("r", c.live_reasoning, c.reasoning[: c.published_reasoning]),
                 ("a", c.live_content, c.content[: c.published_content]),
             ):
                 update = live.update(text)
-                self._unrendered = self._unrendered or live.upto < len(text)
+                behind = behind or live.behind(text)
                 if update is None:
                     continue
                 parts.append(
@@ -473,8 +469,18 @@ class Generation:
                         "upto": update.upto,
                     }
                 )
+        if behind:
+            self._render_later(RENDER_INTERVAL)
         if parts:
             await self._send({"type": "gen.render", "parts": parts})
+
+    def _render_later(self, delay: float) -> None:
+        if self._render_timer is None and not self._ending.is_set():
+            self._render_timer = asyncio.get_running_loop().call_later(delay, self._render_due)
+
+    def _render_due(self) -> None:
+        self._render_timer = None
+        self._dirty.set()
 
     async def _publish_refusals(self) -> None:
         """Each choice's refusal, whole, when it grew (forwarding.gen_refusal): a refusal

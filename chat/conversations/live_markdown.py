@@ -177,6 +177,10 @@ class LivePane:
         self.done, self.upto = end, covered
         return update
 
+    def behind(self, text: str) -> bool:
+        """Whether some of `text` is neither rendered nor known to be plain prose."""
+        return _covered(text) > max(self.upto, self.plain)
+
 
 def _is_plain(text: str, rendered: str) -> bool:
     """Whether `rendered`, the render of `text`, is the paragraph its raw text shows as:

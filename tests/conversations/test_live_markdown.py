@@ -137,6 +137,8 @@ def test_a_plain_paragraph_is_left_to_the_raw_text() -> None:
     assert pane.update("Just words") is None
     assert pane.update("Just words, more words") is None
     assert (pane.done, pane.upto) == (0, 0)
+    assert not pane.behind("Just words, more words")  # nothing left to render
+    assert pane.behind("Just words, more words *and")
     update = pane.update("Just words, more words\n\nNext")
     assert update is not None
     # Its raw text is on the page: it is set as a paragraph there, not sent again.
