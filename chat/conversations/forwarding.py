@@ -27,10 +27,11 @@ def partial(target: str, swap: str, html: SafeString) -> str:
 def shown_for(reasoning: str, content: str) -> list[int]:
     """What a page shows of a streaming answer whose panes it was sent rendered from this
     text (live_markdown.pane_html): [reasoning and answer characters shown, then per pane
-    where its finished blocks end and how much its render covers].
+    where its finished blocks end and how much its render covers (plain prose: none, it
+    is shown raw)].
 
-    >>> shown_for("Think.", "One\\n\\nTwo")
-    [6, 8, 0, 6, 5, 8]
+    >>> shown_for("Think.", "One\\n\\n**Two**")
+    [6, 12, 0, 0, 5, 12]
     """
     return [
         len(reasoning),
