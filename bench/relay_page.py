@@ -7,7 +7,8 @@ Accepts both wire formats of the app's deltas:
   `#answer-text-17` / `#reasoning-text-17`: a live one (class "stream-text") replaces
   the text, a finished one (class "rendered", markdown) is kept apart as the final card;
 - data-only JSON frames `{"a17": "raw answer text", "r17": "raw reasoning text"}`,
-  appended as they are.
+  appended as they are; render frames (`{"A17": [...]}`, Markdown rendered while it
+  streams) change no text and are only counted.
 
 Every upstream delta carries its sequence number and emit time (relay_upstream.TOKEN), so
 each one is timed the moment its last character reaches the page.
@@ -105,7 +106,9 @@ class Page:
             swap = attrs.get("hx-swap", "innerHTML")
             if target and swap in ("beforeend", "innerHTML"):
                 key = (_pane(target.group(1), target.group(2)), int(target.group(3)))
-                text = html.unescape(body)
+                # A snapshot's pane is HTML (its Markdown rendered, the rest raw); the
+                # bench's text is plain, so what the page shows is its text content.
+                text = html.unescape(re.sub(r"<[^>]*>", "", body))
                 if swap == "beforeend":
                     self.append(key, text, now)
                 else:

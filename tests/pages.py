@@ -6,7 +6,11 @@ A pane's text arrives three ways, and all are read:
   appends (a delta), `hx-swap="innerHTML"` replaces (a snapshot, on connect or after a gap);
 - a data-only JSON frame `{"a17": "raw answer text", "r17": "raw reasoning text"}`
   appends unescaped text to message 17's panes (compact deltas).
-Whole re-renders of `#messages` are not streamed text and are left out.
+A snapshot of a live pane is its Markdown rendered up to `data-upto` characters, then its
+raw text (chat.conversations.live_markdown.pane_html): the pane's text here is that raw
+text, and `covered` says how much of the answer the render before it covers. Render
+frames (`{"A17": [...]}`) change no text; they and whole re-renders of `#messages` are
+left out.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ PARTIAL = re.compile(
     re.S,
 )
 COMPACT_KEY = re.compile(r"([ar])(\d+)")
+LIVE_PANE = re.compile(r'data-upto="(\d+)".*<span class="stream-raw">(.*?)</span>', re.S)
 PANES = {"a": "answer", "r": "reasoning"}
 
 
@@ -30,6 +35,8 @@ class PageText:
 
     def __init__(self) -> None:
         self.panes: dict[tuple[str, int], str] = defaultdict(str)
+        # Per pane: the characters a snapshot showed rendered, before its raw text.
+        self.covered: dict[tuple[str, int], int] = defaultdict(int)
         self.appended = 0  # deltas applied: proof the stream was live on this page
 
     def feed(self, frame: str) -> None:
@@ -39,7 +46,9 @@ class PageText:
         for pane, pk, swap, text in PARTIAL.findall(frame):
             key = (pane, int(pk))
             if swap == "innerHTML":
-                self.panes[key] = html.unescape(text)
+                live = LIVE_PANE.search(text)
+                self.covered[key] = int(live[1]) if live else 0
+                self.panes[key] = html.unescape(live[2] if live else text)
             else:
                 self.panes[key] += html.unescape(text)
                 self.appended += 1

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 
 from chat.compare import results, runs
-from chat.conversations.forwarding import StreamForwarding, partial
+from chat.conversations.forwarding import StreamForwarding, partial, shown_for
 from chat.models import Comparison, Message
 
 COMPARE_PAGE = "compare/comparison.html"
@@ -107,7 +107,7 @@ def _render_comparison(
         partial("#stop-all", "outerHTML", stop_all),
     ]
     shown = {
-        run.message.pk: [len(run.message.reasoning), len(run.message.content)]
+        run.message.pk: shown_for(run.message.reasoning, run.message.content)
         for run in view.runs
         if run.message.status == Message.Status.STREAMING
         and (message_ids is None or run.message.pk in wanted)

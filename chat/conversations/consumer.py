@@ -26,7 +26,7 @@ from chat.conversations import (
     tree,
 )
 from chat.conversations.composer import Submission
-from chat.conversations.forwarding import StreamForwarding, partial
+from chat.conversations.forwarding import StreamForwarding, partial, shown_for
 from chat.conversations.generation import Generation
 from chat.limits import rules
 from chat.models import Conversation, Message
@@ -472,9 +472,9 @@ def _render_changes(
 
 
 def _streaming_text(steps: list) -> dict[int, list[int]]:
-    """Streaming text rendered so far, so later deltas are appended from the right place."""
+    """Streaming text rendered so far, so later deltas and renders go to the right place."""
     return {
-        m.pk: [len(m.reasoning), len(m.content)]
+        m.pk: shown_for(m.reasoning, m.content)
         for step in steps
         for m in step.choices
         if m.status == Message.Status.STREAMING

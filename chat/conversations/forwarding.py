@@ -1,5 +1,5 @@
 """What every socket that shows streams shares: the htmx fragment, and forwarding a
-generation's deltas and snapshots to the panes of the page."""
+generation's deltas, renders and snapshots to the panes of the page."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
-from chat.conversations import hub, owner
+from chat.conversations import hub, live_markdown, owner
 from chat.conversations.guarded import GuardedSocket
+
+# Where a pane's render state is in a socket's `shown` entry (see shown_for).
+_RENDERED = {"r": 2, "a": 4}
+_RAW = {"r": 0, "a": 1}
 
 
 def partial(target: str, swap: str, html: SafeString) -> str:
@@ -18,6 +22,42 @@ def partial(target: str, swap: str, html: SafeString) -> str:
     return format_html(
         '<hx-partial hx-target="{}" hx-swap="{}">{}</hx-partial>', target, swap, html
     )
+
+
+def shown_for(reasoning: str, content: str) -> list[int]:
+    """What a page shows of a streaming answer whose panes it was sent rendered from this
+    text (live_markdown.pane_html): [reasoning and answer characters shown, then per pane
+    where its finished blocks end and how much its render covers (plain prose: none, it
+    is shown raw)].
+
+    >>> shown_for("Think.", "One\\n\\n**Two**")
+    [6, 12, 0, 0, 5, 12]
+    """
+    return [
+        len(reasoning),
+        len(content),
+        *live_markdown.state_of(reasoning),
+        *live_markdown.state_of(content),
+    ]
+
+
+def live_panes(pane_number: int, reasoning: str | None, content: str) -> list[str]:
+    """The partials that show a streaming answer's panes rendered as they are now
+    (reasoning None: the page does not show it)."""
+    panes = (
+        [("answer", content)]
+        if reasoning is None
+        else [("reasoning", reasoning), ("answer", content)]
+    )
+    return [
+        partial(
+            f"#{name}-text-{pane_number}",
+            "innerHTML",
+            # The card's renderer's sanitised HTML, as the template's live_markdown filter.
+            SafeString(live_markdown.pane_html(text)),
+        )
+        for name, text in panes
+    ]
 
 
 def _tool_calls(pk: int, calls: list[dict[str, Any]]) -> str:
@@ -45,6 +85,13 @@ class StreamForwarding(GuardedSocket):
     conversation_id: int
     shown: dict[int, list[int]]
     inbox: hub.Inbox | None = None
+    # Whether the page knows panes by their message ids (then frames built once for every
+    # socket of the process fit it) and shows reasoning; a share page does neither.
+    by_message_id = True
+    shows_reasoning = True
+
+    def _pane_number(self, pk: int) -> int:
+        return pk
 
     async def _watch(self) -> None:
         """Start receiving the conversation's events (once accepted: they are sent).
@@ -94,7 +141,61 @@ class StreamForwarding(GuardedSocket):
 
     def _in_step(self, part: dict[str, Any]) -> bool:
         shown = self.shown.get(part["id"])
-        return shown is not None and shown == [part["reasoning_offset"], part["content_offset"]]
+        return shown is not None and shown[:2] == [part["reasoning_offset"], part["content_offset"]]
+
+    async def gen_render(self, event: dict[str, Any]) -> None:
+        """The panes' Markdown rendered since the last render (hub.render_frame). A page
+        that is not where the render starts gets what it lacks of it, nothing when it is
+        ahead, and a snapshot when it missed a render."""
+        parts = event["parts"]
+        if self.by_message_id and all(self._render_fit(part) == "fits" for part in parts):
+            for part in parts:
+                self._rendered(part)
+            await self.send(text_data=hub.render_frame(event))
+            return
+        renders = []
+        for part in parts:
+            if part["pane"] == "r" and not self.shows_reasoning:
+                continue
+            fit = self._render_fit(part)
+            if fit == "gap":
+                await self._control({"type": "gen.sync", "message_ids": [part["id"]]})
+            if fit not in ("fits", "partly"):
+                continue  # not shown, or ahead of this render, or its text not here yet
+            done = self.shown[part["id"]][_RENDERED[part["pane"]]]
+            blocks = [block for block in part["blocks"] if block[0] > done]
+            self._rendered(part)
+            number = self._pane_number(part["id"])
+            renders.append((number, part["pane"], blocks, part["tail"], part["upto"]))
+        frame = hub.render_frame_of(renders)
+        if frame:
+            await self.send(text_data=frame)
+
+    def _render_fit(self, part: dict[str, Any]) -> str:
+        """How a render fits the page: "fits" (it shows the pane rendered up to where
+        the render starts, and the text up to where it ends), "partly" (some of its
+        blocks are shown already), "gap" (it missed a render), or "" (not shown, ahead,
+        or its text not here yet)."""
+        shown = self.shown.get(part["id"])
+        if shown is None:
+            return ""
+        done, upto = shown[_RENDERED[part["pane"]] : _RENDERED[part["pane"]] + 2]
+        if done < part["start"]:
+            return "gap"
+        ends = [part["start"], *(end for end, _ in part["blocks"])]
+        if done not in ends or not upto <= part["upto"] <= shown[_RAW[part["pane"]]]:
+            return ""
+        # A plain paragraph is set from the page's raw text: all of it must be raw there.
+        begins = dict(zip(ends[1:], ends, strict=False))
+        if any(html is None and begins[end] < upto for end, html in part["blocks"] if end > done):
+            return "gap"
+        return "fits" if done == part["start"] else "partly"
+
+    def _rendered(self, part: dict[str, Any]) -> None:
+        shown = self.shown[part["id"]]
+        at = _RENDERED[part["pane"]]
+        end = part["blocks"][-1][0] if part["blocks"] else shown[at]
+        shown[at : at + 2] = [end, part["upto"]]
 
     def _advance(self, pk: int, reasoning: int, content: int) -> None:
         shown = self.shown[pk]
@@ -105,13 +206,8 @@ class StreamForwarding(GuardedSocket):
         parts: list[str] = []
         status = escape(event.get("status") or "")
         for part in event["parts"]:
-            self.shown[part["id"]] = [len(part["reasoning"]), len(part["content"])]
-            parts.append(
-                partial(f"#reasoning-text-{part['id']}", "innerHTML", escape(part["reasoning"]))
-            )
-            parts.append(
-                partial(f"#answer-text-{part['id']}", "innerHTML", escape(part["content"]))
-            )
+            self.shown[part["id"]] = shown_for(part["reasoning"], part["content"])
+            parts += live_panes(part["id"], part["reasoning"], part["content"])
             parts.append(partial(f"#gen-status-{part['id']}", "innerHTML", status))
             if part.get("refusal"):
                 parts.append(_refusal(part["id"], part["refusal"]))

@@ -34,12 +34,16 @@ from django.utils import timezone
 from chat.api import events, failures, mending, upstream
 from chat.conversations import hub, joining, owner
 from chat.conversations.hub import channel_layer, control_group
+from chat.conversations.live_markdown import LivePane
 from chat.models import Message
 from chat.providers import upstreams
 
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.04  # seconds between delta batches to the browser
+# Seconds between Markdown renders of the streaming panes (chat.conversations.live_markdown):
+# the raw deltas keep the text exact in between.
+RENDER_INTERVAL = 0.2
 SAVE_INTERVAL = 1.0  # seconds between database writes while streaming
 HEARTBEAT_INTERVAL = 10.0  # default of PLAYGROUND_HEARTBEAT_SECONDS (heartbeat_interval())
 INTERRUPTED_ERROR = "The server stopped while this answer was streaming; what arrived is kept."
@@ -113,6 +117,9 @@ class Choice:
     unsaved: bool = False
     published_tools: list[dict] = field(default_factory=list)
     published_refusal: int = 0
+    # What the pages have been sent rendered of the published reasoning and answer.
+    live_reasoning: LivePane = field(default_factory=LivePane)
+    live_content: LivePane = field(default_factory=LivePane)
 
 
 @dataclass
@@ -144,6 +151,8 @@ class Generation:
     _last_save: float = 0.0
     _tools: events.ToolCallAssembler = field(default_factory=events.ToolCallAssembler)
     _dropped: set[int] = field(default_factory=set)  # choice indexes beyond MAX_CHOICES
+    _next_render: float = 0.0  # monotonic time of the next render of the panes
+    _render_timer: asyncio.TimerHandle | None = None  # wakes _tick for a render due
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -188,6 +197,8 @@ class Generation:
         finally:
             listener.cancel()
             ticker.cancel()
+            if self._render_timer is not None:
+                self._render_timer.cancel()
             self._ending.set()
             await layer.group_discard(control_group(self.conversation_id), control)
         # The saver ends its write first, so the final one is the last to land.
@@ -223,12 +234,15 @@ class Generation:
                 )
 
     async def _tick(self) -> None:
-        """Publish the first token at once, then at most every FLUSH_INTERVAL. Only
+        """Publish the first token at once, then at most every FLUSH_INTERVAL, and the
+        panes' render after the deltas it covers, at most every RENDER_INTERVAL (a timer
+        wakes it for a render due, so text that stops arriving is rendered too). Only
         publishes: the database is the saver's, so a slow write never holds up a delta."""
         while True:
             await self._dirty.wait()
             self._dirty.clear()
             await self._publish_deltas()
+            await self._publish_renders()
             await asyncio.sleep(FLUSH_INTERVAL)
 
     async def _saver(self) -> None:
@@ -424,6 +438,49 @@ class Generation:
             await self._send({"type": "gen.delta", "parts": parts})
         await self._publish_refusals()
         await self._publish_tools()
+
+    async def _publish_renders(self) -> None:
+        """The panes' Markdown as rendered by the card's renderer, of the text published
+        so far (every page has its deltas first): the blocks finished since the last
+        render, appended once, and the unfinished tail, replaced."""
+        now = time.monotonic()
+        if now < self._next_render:
+            self._render_later(self._next_render - now)
+            return
+        self._next_render = now + RENDER_INTERVAL
+        parts = []
+        behind = False
+        for c in self.choices.values():
+            for pane, live, text in (
+                ("r", c.live_reasoning, c.reasoning[: c.published_reasoning]),
+                ("a", c.live_content, c.content[: c.published_content]),
+            ):
+                update = live.update(text)
+                behind = behind or live.behind(text)
+                if update is None:
+                    continue
+                parts.append(
+                    {
+                        "id": c.message_id,
+                        "pane": pane,
+                        "start": update.start,
+                        "blocks": [[end, html] for end, html in update.blocks],
+                        "tail": update.tail,
+                        "upto": update.upto,
+                    }
+                )
+        if behind:
+            self._render_later(RENDER_INTERVAL)
+        if parts:
+            await self._send({"type": "gen.render", "parts": parts})
+
+    def _render_later(self, delay: float) -> None:
+        if self._render_timer is None and not self._ending.is_set():
+            self._render_timer = asyncio.get_running_loop().call_later(delay, self._render_due)
+
+    def _render_due(self) -> None:
+        self._render_timer = None
+        self._dirty.set()
 
     async def _publish_refusals(self) -> None:
         """Each choice's refusal, whole, when it grew (forwarding.gen_refusal): a refusal

@@ -10,9 +10,9 @@ slow socket (its page is re-rendered) holds up no other.
 Other processes: a process whose sockets watch conversation C joins C's group on the
 layer with one relay channel (one per process, not per socket) and says so to C's
 generations ("gen.watch" on the control group), again every WATCH_RENEW seconds. A
-generation sends its deltas to the layer only while some other process watches; its rare
-events (started, done, status, snapshot) always go. With the in-memory layer there is no
-other process, and nothing goes to the layer at all.
+generation sends its deltas and renders to the layer only while some other process
+watches; its rare events (started, done, status, snapshot) always go. With the in-memory
+layer there is no other process, and nothing goes to the layer at all.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 INBOX_DELTAS = 200
 WATCH_RENEW = 10.0  # seconds between a process's "gen.watch" for each conversation it shows
 WATCH_TTL = 3 * WATCH_RENEW  # a generation sends deltas elsewhere this long after one
+# The events of a stream itself, frequent and each small: an inbox may drop them (the
+# next shows the gap), and they go to other processes only while one watches.
+STREAM_EVENTS = frozenset({"gen.delta", "gen.render"})
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -90,6 +93,31 @@ def frame_of(texts: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")) if data else ""
 
 
+def render_frame(event: dict[str, Any]) -> str:
+    """A gen.render as the page's compact frame, built once per event like delta_frame:
+    {"A17": [blocks, tail HTML, characters covered]}, "R17" for the reasoning, each block
+    [where it ends, its HTML, or null for a plain paragraph the page sets from its raw
+    text] (static/js/stream.js). The HTML is the card's renderer's, sanitised.
+
+    >>> render_frame({"parts": [{"id": 7, "pane": "a", "start": 0,
+    ...     "blocks": [[4, "<p>Hi</p>"]], "tail": "<ul><li>a</li></ul>", "upto": 7}]})
+    '{"A7":[[[4,"<p>Hi</p>"]],"<ul><li>a</li></ul>",7]}'
+    """
+    frame = event.get("_frame")
+    if frame is None:
+        frame = event["_frame"] = render_frame_of(
+            (part["id"], part["pane"], part["blocks"], part["tail"], part["upto"])
+            for part in event["parts"]
+        )
+    return str(frame)
+
+
+def render_frame_of(renders: Any) -> str:
+    """The compact frame of (pane number, "r" or "a", blocks, tail HTML, upto)."""
+    data = {f"{pane.upper()}{pk}": [blocks, tail, upto] for pk, pane, blocks, tail, upto in renders}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) if data else ""
+
+
 class Inbox:
     """One socket's events, handled in order by its own task. Deltas beyond INBOX_DELTAS
     are dropped (the next one shows the gap); every other event is kept, so a page that
@@ -124,7 +152,7 @@ class Inbox:
             self.loop.call_soon_threadsafe(self._put, event)
 
     def _put(self, event: dict[str, Any]) -> None:
-        if event["type"] == "gen.delta":
+        if event["type"] in STREAM_EVENTS:
             if self._deltas >= self._limit:
                 return
             self._deltas += 1
@@ -138,7 +166,7 @@ class Inbox:
             while self._events:
                 checkpoint()
                 event = self._events.popleft()
-                if event["type"] == "gen.delta":
+                if event["type"] in STREAM_EVENTS:
                     self._deltas -= 1
                 try:
                     await self._handle(event)
@@ -206,12 +234,12 @@ class Hub:
 
     async def publish(self, conversation_id: int, event: dict[str, Any]) -> None:
         """To this process's sockets now; to the other processes' through the layer
-        (deltas only while one of them watches)."""
+        (deltas and renders only while one of them watches)."""
         self.deliver(conversation_id, event)
         layer = channel_layer()
         if not spans_processes(layer):
             return
-        if event["type"] == "gen.delta":
+        if event["type"] in STREAM_EVENTS:
             until = self.watched_elsewhere.get(conversation_id, 0.0)
             if until < time.monotonic():
                 self.watched_elsewhere.pop(conversation_id, None)

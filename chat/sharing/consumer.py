@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from chat.conversations import hub
-from chat.conversations.forwarding import StreamForwarding, partial
+from chat.conversations.forwarding import StreamForwarding, live_panes, partial, shown_for
 from chat.models import ShareLink
 from chat.sharing import links, notices
 from chat.sharing.conversations import live_snapshot
@@ -36,6 +36,9 @@ CLOSED_NOTE = "This link no longer opens."
 
 
 class SharedConversationConsumer(StreamForwarding):
+    # The page knows panes by their live numbers, never by message ids.
+    by_message_id = False
+
     async def connect(self) -> None:
         self.token = str(self.scope["url_route"]["kwargs"]["token"])
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -44,7 +47,7 @@ class SharedConversationConsumer(StreamForwarding):
         if link is None:
             await self.close()  # before accept: the handshake is refused
             return
-        self.include_reasoning = link.include_reasoning
+        self.include_reasoning = self.shows_reasoning = link.include_reasoning
         self.conversation_id = link.conversation_id
         self.shown: dict[int, list[int]] = {}
         # Message id -> the number the page knows its panes by (never the database id).
@@ -127,12 +130,9 @@ class SharedConversationConsumer(StreamForwarding):
         for part in event["parts"]:
             if part["id"] not in self.shown:
                 continue
-            self.shown[part["id"]] = [len(part["reasoning"]), len(part["content"])]
-            number = self.live_ids[part["id"]]
-            if self.include_reasoning:
-                reasoning = escape(part["reasoning"])
-                parts.append(partial(f"#reasoning-text-{number}", "innerHTML", reasoning))
-            parts.append(partial(f"#answer-text-{number}", "innerHTML", escape(part["content"])))
+            self.shown[part["id"]] = shown_for(part["reasoning"], part["content"])
+            reasoning = part["reasoning"] if self.include_reasoning else None
+            parts += live_panes(self.live_ids[part["id"]], reasoning, part["content"])
         if parts:
             await self.send(text_data="".join(parts))
 
@@ -141,6 +141,9 @@ class SharedConversationConsumer(StreamForwarding):
 
     async def gen_status(self, event: dict[str, Any]) -> None:
         """The owner's status lines ("Retrying in 7 s…") are not the share's."""
+
+    def _pane_number(self, pk: int) -> int:
+        return self.live_ids[pk]
 
     def _reasoning(self, text: str) -> str:
         return text if self.include_reasoning else ""

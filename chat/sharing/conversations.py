@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from chat.conversations import cards
+from chat.conversations.forwarding import shown_for
 from chat.conversations.tree import Node
 from chat.models import Conversation, Message, ShareLink, title_from_prompt
 from chat.sharing import snapshot
@@ -24,8 +25,8 @@ def live_snapshot(
 ) -> tuple[dict[str, Any], dict[int, list[int]]]:
     """A "Live" link's page: the snapshot of the path as it is now, each streaming answer
     marked with its `live_id`, the number the page's panes are known by (never the
-    database id); and per streaming message, the characters of reasoning and answer
-    rendered (chat.conversations.forwarding appends from there).
+    database id); and per streaming message, what its panes were rendered from
+    (chat.conversations.forwarding appends and renders from there).
 
     `live_ids` maps message ids to those numbers; new ones are added to it, so a socket
     that renders again keeps each answer's number."""
@@ -36,7 +37,7 @@ def live_snapshot(
             if message.status != Message.Status.STREAMING or message.is_stale:
                 continue
             answer["live_id"] = live_ids.setdefault(message.pk, len(live_ids) + 1)
-            shown[message.pk] = [len(message.reasoning), len(message.content)]
+            shown[message.pk] = shown_for(message.reasoning, message.content)
     return shared, shown
 
 

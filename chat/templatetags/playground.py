@@ -9,7 +9,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from chat.api import guidance, jsonmode, tools
-from chat.conversations import rendering
+from chat.conversations import live_markdown, rendering
 from chat.conversations import tool_calls as tool_calls_module
 from chat.figures import figure
 from chat.limits import rules
@@ -21,6 +21,13 @@ register = template.Library()
 def markdown(text: str) -> SafeString:
     # render_markdown escapes raw HTML and sanitises its output with an allowlist.
     return mark_safe(rendering.render_markdown(text or ""))  # noqa: S308
+
+
+@register.filter
+def live_markdown_pane(text: str) -> SafeString:
+    # A streaming pane's content: the same renderer's sanitised blocks, and where the raw
+    # text arriving after them goes (static/js/stream.js).
+    return mark_safe(live_markdown.pane_html(text or ""))  # noqa: S308
 
 
 @register.filter

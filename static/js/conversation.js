@@ -147,17 +147,24 @@
   }, true);
 
   // The person's open/closed choice of a reasoning pane outlives the card: the socket
-  // replaces a card's element when its answer finishes, and the new one starts open.
-  const reasoningOpen = new Map();
-  document.addEventListener("toggle", (event) => {
-    const details = event.target;
-    if (!details.matches || !details.matches(".reasoning-pane details")) return;
-    const card = details.closest("article.message");
-    if (card && card.id) reasoningOpen.set(card.id, details.open);
-  }, true);
-  const keepReasoning = new MutationObserver(() => {
-    for (const [id, open] of reasoningOpen) {
-      const details = document.querySelector(`#${id} .reasoning-pane details`);
+  // replaces a card's element when its answer finishes, and the new one starts open. The
+  // choice is read from the element replaced, when it goes, not kept from "toggle"
+  // events: those come a task after the click, and a stream's text arriving in between
+  // would have the old choice put back.
+  const keepReasoning = new MutationObserver((records) => {
+    const chosen = new Map();
+    for (const record of records) {
+      for (const node of record.removedNodes) {
+        if (node.nodeType !== Node.ELEMENT_NODE) continue;
+        const cards = node.matches("article.message") ? [node] : node.querySelectorAll("article.message");
+        for (const card of cards) {
+          const details = card.querySelector(".reasoning-pane details");
+          if (card.id && details) chosen.set(card.id, details.open);
+        }
+      }
+    }
+    for (const [id, open] of chosen) {
+      const details = document.querySelector(`#${CSS.escape(id)} .reasoning-pane details`);
       if (details && details.open !== open) details.open = open;
     }
   });

@@ -125,6 +125,21 @@ async def test_four_columns_send_four_parameter_sets_stream_at_once_and_keep_met
     assert [c.summary["runs"] for c in view.columns] == [1, 1, 1, 1]
 
 
+async def test_columns_render_their_markdown_as_it_streams(alice_async, alice_cookie):
+    # The simulator's longer answers are Markdown: a heading, a paragraph, bullets (and
+    # code, asked for), slowly enough that the page sees them rendered after it joins.
+    prompt = "Why tides, in code? [[sim:tps=40,reasoning=12,words=90]]"
+    comparison = await run_comparison(alice_async, builder_data(prompt, [{}, {}]))
+    ws = await connect_compare(alice_cookie, comparison)
+    frames = await frames_until_idle(ws)
+    await ws.disconnect()
+    await wait_all_runs()
+    for answer in await answers_of(comparison):
+        renders = [json.loads(f)[f"A{answer.pk}"] for f in frames if f'"A{answer.pk}":[' in f]
+        assert renders, "each column's answer was rendered while it streamed"
+        assert "<script" not in json.dumps(renders)
+
+
 async def test_the_cap_queues_runs_beyond_it(alice_async, alice_cookie, settings):
     settings.PLAYGROUND_COMPARE_CONCURRENCY = 2
     columns = [{"temperature": t} for t in TEMPERATURES]

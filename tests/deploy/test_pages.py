@@ -35,6 +35,21 @@ def delta(pane: str, pk: int, text: str, swap: str = "beforeend") -> str:
         ),
         ([delta("answer", 17, "Snap", "innerHTML"), json.dumps({"a17": "shot"})], "", "Snapshot"),
         (
+            [
+                delta(
+                    "answer",
+                    17,
+                    '<p>Done</p><div class="md-tail" data-upto="9"><p><em>x</em></p>'
+                    '<span class="stream-raw"> &amp; y</span></div>',
+                    "innerHTML",
+                ),
+                json.dumps({"A17": [[], "<p><em>x</em> &amp; y</p>", 13]}),
+                json.dumps({"a17": "!"}),
+            ],
+            "",
+            " & y!",
+        ),
+        (
             [json.dumps({"event": "streaming", "active": False}), delta("answer", 18, "other")],
             "",
             "",
@@ -46,6 +61,7 @@ def delta(pane: str, pk: int, text: str, swap: str = "beforeend") -> str:
         "one-frame",
         "compact-json",
         "snapshot-then-json",
+        "live-snapshot-renders-json",
         "ignored",
     ],
 )
@@ -55,6 +71,8 @@ def test_a_pages_text_is_what_its_frames_write(frames, reasoning, answer):
         page.feed(frame)
     assert page.reasoning(17) == reasoning
     assert page.answer(17) == answer
+    if "data-upto" in "".join(frames):
+        assert page.covered[("answer", 17)] == 9  # rendered, before the raw text
 
 
 def test_only_appends_count_as_live_deltas():

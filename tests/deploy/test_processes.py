@@ -194,11 +194,16 @@ async def test_an_answer_started_on_one_process_streams_on_the_other_across_a_re
 
     saved = await Message.objects.aget(pk=message.pk)
     assert saved.status == "complete" and saved.content and saved.reasoning
-    # The reloaded page still streamed live, and shows every character exactly once.
+    # The reloaded page still streamed live, and shows every character exactly once: its
+    # snapshot rendered up to some point (pages.PageText.covered), the raw text after it.
+    reasoning, answer = ("reasoning", message.pk), ("answer", message.pk)
     assert reloaded.appended > 0
-    assert reloaded.reasoning(message.pk) == saved.reasoning
-    assert reloaded.answer(message.pk) == saved.content
+    assert reloaded.reasoning(message.pk) == saved.reasoning[reloaded.covered[reasoning] :]
+    assert reloaded.answer(message.pk) == saved.content[reloaded.covered[answer] :]
     # The first tab saw the stream live too, a beginning of the same text.
     assert before_reload.reasoning(message.pk) or before_reload.answer(message.pk)
-    assert saved.reasoning.startswith(before_reload.reasoning(message.pk))
-    assert saved.content.startswith(before_reload.answer(message.pk))
+    shown_reasoning = saved.reasoning[before_reload.covered[reasoning] :]
+    assert shown_reasoning.startswith(before_reload.reasoning(message.pk))
+    assert saved.content[before_reload.covered[answer] :].startswith(
+        before_reload.answer(message.pk)
+    )

@@ -3,6 +3,8 @@ holding the link, and closing when the link stops opening."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -66,6 +68,7 @@ async def test_reasoning_stays_out_when_the_link_leaves_it_out(alice_cookie, liv
     await owner.send_json_to(form("Think [[sim:tps=200]] [[sim:words=30]] [[sim:reasoning=30]]"))
     frames = await frames_until(stranger, lambda f: 'data-status="complete"' in f)
     assert not any(f.startswith('{"r') or '"r1"' in f for f in frames)
+    assert not any(f.startswith('{"R') or '"R1"' in f for f in frames)  # nor rendered
     assert not any("reasoning-text-" in f for f in frames)
     await frames_until(owner, is_done)
     await wait_generations()
@@ -109,3 +112,20 @@ async def test_the_last_view_s_ticket_lets_its_socket_in_and_no_other(live_link)
     await ws.disconnect()
     _, connected = await _open(live_link, ticket="forged")
     assert not connected
+
+
+async def test_a_stranger_sees_the_answer_rendered_as_it_streams(alice_cookie, live_link):
+    stranger, connected = await _open(live_link)
+    assert connected
+    await stranger.receive_from(timeout=10)
+    owner = await connect(alice_cookie, live_link.conversation_id)
+    await owner.send_json_to(form("Explain tides [[sim:tps=150]] [[sim:words=90]]"))
+    frames = await frames_until(stranger, lambda f: 'data-status="complete"' in f)
+    # Under the page's own number for the answer, never its database id.
+    rendered = [json.loads(f)["A1"] for f in frames if f.startswith('{"A1"')]
+    assert rendered, "the answer was rendered before the card completed"
+    assert any(tail or any(html for _, html in blocks) for blocks, tail, _ in rendered)
+    await frames_until(owner, is_done)
+    await wait_generations()
+    await stranger.disconnect()
+    await owner.disconnect()
