@@ -63,6 +63,10 @@ def test_an_open_tab_shows_interrupted_after_the_server_is_killed_and_restarted(
         card = page.get_by_role("article", name=ASSISTANT).last
         expect(card).to_have_attribute("data-status", "streaming")
         expect(card.get_by_role("region", name="Reasoning")).not_to_be_empty()
+        # The sidebar has redrawn with it (a fetch cut by the kill would be a console
+        # error of its own, not what this test is about).
+        rows = page.locator("#conversation-rows")
+        expect(rows.get_by_role("link", name="Tell me a long story", exact=True)).to_be_visible()
         first.kill()
     finally:
         first.close()
