@@ -1,5 +1,5 @@
 """Layout and navigation in a real Chromium: the one-line top bar and its account menu,
-the phone's drawers, focus and Tab order."""
+the phone's drawers, focus and Tab order, and the smallest text on the playground page."""
 
 from __future__ import annotations
 
@@ -31,6 +31,22 @@ TOPBAR_ITEMS_JS = """() => [...document.querySelectorAll(
         '.topbar > *, .topbar-end > *, .topnav > a')]
     .filter(el => el.checkVisibility() && el.getBoundingClientRect().width > 1)
     .map(el => { const r = el.getBoundingClientRect(); return [r.top, r.bottom]; })"""
+
+# Visible text smaller than 13 px: each element with text of its own, and each control.
+SMALL_TEXT_JS = """() => {
+    const small = [];
+    for (const el of document.body.querySelectorAll('*')) {
+        const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+        const control = el.matches('input:not([type=hidden]), textarea, select, button');
+        if (!own && !control) continue;
+        if (!el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true })) continue;
+        const box = el.getBoundingClientRect();
+        if (box.width <= 1 || box.height <= 1) continue;  // .visually-hidden
+        const size = parseFloat(getComputedStyle(el).fontSize);
+        if (size < 13) small.push(`${el.tagName.toLowerCase()}.${el.className} ${size}px`);
+    }
+    return small;
+}"""
 
 
 def _listed(username: str, title: str, **fields: object) -> Conversation:
@@ -182,3 +198,17 @@ def test_the_message_box_has_focus_on_open_and_is_few_tab_stops_away(page: Page,
     box = page.get_by_label("Message")
     expect(box).to_be_focused()
     assert _tab_until(page, box, 60) < 25
+
+
+def test_no_text_on_the_playground_is_smaller_than_13_px(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    _listed("alice", "Pinned and listed", pinned=True)
+    send(page, "Hello [[sim:words=40]]")
+    expect(page.get_by_role("article", name=ASSISTANT)).to_have_attribute("data-status", "complete")
+    page.reload()
+    wait_live(page)
+    page.locator(".message-meta summary").first.click()
+    assert page.evaluate(SMALL_TEXT_JS) == []
+
+    open_account_menu(page)
+    assert page.evaluate(SMALL_TEXT_JS) == []
