@@ -1,5 +1,6 @@
 """Layout and navigation in a real Chromium: the one-line top bar and its account menu,
-the phone's drawers, focus and Tab order, and the smallest text on the playground page."""
+the phone's drawers, focus and Tab order, long titles and the smallest text on the
+playground page."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.browser.conftest import open_account_menu, send, sign_up, wait_live
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
 ASSISTANT = re.compile("Assistant")
+LONG_TITLE = "A very long conversation title " * 8
 
 # The thread's part of the viewport: between the top bar (or the viewport's top) and
 # the top of the message box, which stays at the bottom of the screen.
@@ -46,6 +48,11 @@ SMALL_TEXT_JS = """() => {
         if (size < 13) small.push(`${el.tagName.toLowerCase()}.${el.className} ${size}px`);
     }
     return small;
+}"""
+
+OVERLAP_JS = """([a, b]) => {
+    const r = a.getBoundingClientRect(), s = b.getBoundingClientRect();
+    return r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom;
 }"""
 
 
@@ -198,6 +205,32 @@ def test_the_message_box_has_focus_on_open_and_is_few_tab_stops_away(page: Page,
     box = page.get_by_label("Message")
     expect(box).to_be_focused()
     assert _tab_until(page, box, 60) < 25
+
+
+def test_a_long_title_ends_in_an_ellipsis_clear_of_pin_and_delete(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    conversation = _listed("alice", LONG_TITLE)
+    page.goto(f"{base}/c/{conversation.pk}/")
+    wait_live(page)
+    row = page.locator("#conversation-rows .conversation-row").first
+    title = row.locator(".row-title")
+    expect(title).to_contain_text("A very long conversation title")
+    row.hover()  # the old layout showed the actions over the title on hover
+    _assert_ellipsis(title)
+    for action in [row.get_by_role("button", name="Pin"), row.get_by_role("link", name="Delete")]:
+        expect(action).to_be_visible()
+        assert not page.evaluate(OVERLAP_JS, [title.element_handle(), action.element_handle()])
+    _assert_ellipsis(page.get_by_label("Conversation title"))
+
+    page.goto(f"{base}/c/")
+    _assert_ellipsis(page.locator("#conversation-rows .row-title").first)
+
+
+def _assert_ellipsis(element: Locator) -> None:
+    cut, overflow = element.evaluate(
+        "el => [el.scrollWidth > el.clientWidth, getComputedStyle(el).textOverflow]"
+    )
+    assert cut and overflow == "ellipsis"
 
 
 def test_no_text_on_the_playground_is_smaller_than_13_px(page: Page, base: str) -> None:
