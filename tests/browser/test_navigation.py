@@ -1,6 +1,6 @@
 """Layout and navigation in a real Chromium: the one-line top bar and its account menu,
-the phone's drawers, focus and Tab order, long titles and the smallest text on the
-playground page."""
+the phone's drawers, focus and Tab order, the keyboard shortcuts, long titles and the
+smallest text on the playground page."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tests.browser.conftest import open_account_menu, send, sign_up, wait_live
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
 ASSISTANT = re.compile("Assistant")
+SLOW_LONG = "[[sim:tps=20]] [[sim:words=400]]"
 LONG_TITLE = "A very long conversation title " * 8
 
 # The thread's part of the viewport: between the top bar (or the viewport's top) and
@@ -72,6 +73,11 @@ def _tab_until(page: Page, target: Locator, limit: int) -> int:
         if target.evaluate("el => el === document.activeElement"):
             return count + 1  # and the skip link's own stop
     return limit + 1
+
+
+def _blur(page: Page) -> None:
+    """Focus on nothing in particular, as after a click on the page's background."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
 
 
 def test_on_a_phone_the_thread_and_the_message_box_take_the_height(page: Page, base: str) -> None:
@@ -207,6 +213,88 @@ def test_the_message_box_has_focus_on_open_and_is_few_tab_stops_away(page: Page,
     assert _tab_until(page, box, 60) < 25
 
 
+def test_question_mark_lists_the_shortcuts_and_esc_closes_them(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    box = page.get_by_label("Message")
+    # Typed in the message box, "?" is only a character.
+    box.press("?")
+    expect(box).to_have_value("?")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog).to_be_hidden()
+
+    _blur(page)
+    page.keyboard.press("?")
+    expect(dialog).to_be_visible()
+    for action in [
+        "Send the message",
+        "Stop the answer",
+        "New conversation",
+        "Focus the conversation search",
+        "latest answer's reasoning",
+    ]:
+        expect(dialog).to_contain_text(action)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    page.get_by_role("button", name="Keyboard shortcuts").click()
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_alt_shift_n_starts_a_new_conversation(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    first = page.url
+    page.get_by_label("Message").press("Alt+Shift+KeyN")
+    expect(page).not_to_have_url(first)
+    expect(page).to_have_url(re.compile(r"/c/\d+/$"))
+    wait_live(page)
+
+
+def test_slash_focuses_the_search_on_a_desktop_and_on_a_phone(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    search = page.get_by_label("Search conversations")
+    _blur(page)
+    page.keyboard.press("/")
+    expect(search).to_be_focused()
+    expect(search).to_have_value("")
+
+    page.set_viewport_size(PHONE)
+    _blur(page)
+    expect(search).to_be_hidden()
+    page.keyboard.press("/")
+    expect(search).to_be_visible()
+    expect(search).to_be_focused()
+
+
+def test_alt_shift_r_shows_and_hides_the_latest_reasoning(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    send(page, "First [[sim:words=5]]")
+    expect(page.get_by_role("article", name=ASSISTANT)).to_have_attribute("data-status", "complete")
+    send(page, "Second [[sim:words=5]]")
+    cards = page.get_by_role("article", name=ASSISTANT)
+    expect(cards.nth(1)).to_have_attribute("data-status", "complete")
+    latest = cards.nth(1).locator(".reasoning-pane details")
+    earlier = cards.nth(0).locator(".reasoning-pane details")
+    expect(latest).to_have_attribute("open", "")
+
+    page.get_by_label("Message").press("Alt+Shift+KeyR")
+    expect(latest).not_to_have_attribute("open", "")
+    expect(earlier).to_have_attribute("open", "")
+    page.get_by_label("Message").press("Alt+Shift+KeyR")
+    expect(latest).to_have_attribute("open", "")
+
+
+def test_esc_stops_a_streaming_answer(page: Page, base: str) -> None:
+    sign_up(page, base, "alice")
+    send(page, f"Tell me everything {SLOW_LONG}")
+    card = page.get_by_role("article", name=ASSISTANT)
+    expect(card).to_have_attribute("data-status", "streaming")
+    expect(page.get_by_role("button", name="Stop")).to_be_visible()
+    page.get_by_label("Message").press("Escape")
+    expect(card).to_have_attribute("data-status", "stopped")
+
+
 def test_a_long_title_ends_in_an_ellipsis_clear_of_pin_and_delete(page: Page, base: str) -> None:
     sign_up(page, base, "alice")
     conversation = _listed("alice", LONG_TITLE)
@@ -244,4 +332,9 @@ def test_no_text_on_the_playground_is_smaller_than_13_px(page: Page, base: str) 
     assert page.evaluate(SMALL_TEXT_JS) == []
 
     open_account_menu(page)
+    assert page.evaluate(SMALL_TEXT_JS) == []
+    page.keyboard.press("Escape")
+    _blur(page)
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
     assert page.evaluate(SMALL_TEXT_JS) == []
