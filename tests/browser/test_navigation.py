@@ -146,6 +146,17 @@ def test_on_a_phone_the_drawers_open_and_close_with_the_keyboard(page: Page, bas
     expect(sidebar).to_be_hidden()
 
 
+def test_on_a_phone_other_pages_keep_their_head_as_it_was(page: Page, base: str) -> None:
+    # The compare page shares the conversation head's classes, not its phone layout.
+    page.set_viewport_size(PHONE)
+    sign_up(page, base, "alice")
+    page.goto(f"{base}/compare/")
+    banner = page.get_by_role("note")
+    expect(banner).to_contain_text("not by a real model")
+    assert banner.evaluate("el => el.scrollWidth <= el.clientWidth")
+    assert banner.evaluate("el => getComputedStyle(el).whiteSpace") == "normal"
+
+
 def test_on_a_phone_a_bad_parameter_named_beside_send_opens_its_drawer(
     page: Page, base: str
 ) -> None:
