@@ -78,6 +78,8 @@
     const field = document.getElementById(link.dataset.focusField);
     if (!field) return;
     event.preventDefault();
+    // On a narrow screen the parameters are a drawer: nav.js opens it first.
+    field.dispatchEvent(new CustomEvent("drawer:reveal", { bubbles: true }));
     field.scrollIntoView({ block: "center" });
     field.focus();
   });

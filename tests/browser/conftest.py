@@ -159,3 +159,11 @@ def send(page: Page, text: str) -> None:
     box = page.get_by_label("Message")
     box.fill(text)
     box.press("Control+Enter")
+
+
+def open_account_menu(page: Page) -> None:
+    """Open the top bar's account menu (Share links, Import, Providers, Log out…)."""
+    menu = page.locator("[data-account-menu]")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    expect(menu.get_by_role("button", name="Log out")).to_be_visible()

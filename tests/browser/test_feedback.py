@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import send, sign_up, wait_live
+from tests.browser.conftest import open_account_menu, send, sign_up, wait_live
 
 ASSISTANT = re.compile("Assistant")
 
@@ -55,6 +55,7 @@ def test_the_sidebar_shows_a_new_and_a_renamed_conversation(page: Page, base: st
 
 def test_the_banner_follows_the_provider_chosen(page: Page, base: str) -> None:
     sign_up(page, base, "erin")
+    open_account_menu(page)
     page.get_by_role("link", name="Providers", exact=True).click()
     page.get_by_label("Name").fill("My box")
     # The app's own simulator, reached like a local model server (allowed with DEBUG).

@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Locator, Page, Route, expect
 
-from tests.browser.conftest import PASSWORD, send, sign_up, wait_live
+from tests.browser.conftest import PASSWORD, open_account_menu, send, sign_up, wait_live
 
 ASSISTANT = re.compile("Assistant")
 # Slow enough to watch; each marker is explained in the chat.simulator package.
@@ -83,6 +83,7 @@ def test_it_signs_up_onto_an_empty_conversation(page: Page, base: str) -> None:
     expect(page.get_by_role("note")).to_contain_text("the built-in simulator")
     expect(page.get_by_role("article")).to_have_count(0)
     expect(page.get_by_text("Write a prompt below")).to_be_visible()
+    open_account_menu(page)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
@@ -326,6 +327,7 @@ def test_it_asks_visitors_to_log_in_and_out(page: Page, base: str, carol: User) 
     expect(page).to_have_url(re.compile(r"/c/\d+/$"))
     wait_live(page)
 
+    open_account_menu(page)
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     page.goto(f"{base}/")

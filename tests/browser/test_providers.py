@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import send, sign_up, wait_live
+from tests.browser.conftest import open_account_menu, send, sign_up, wait_live
 
 KEY = "sk-box-Hq4Lm8Np2Rs6Tv0Wx3Yz"
 NEW_KEY = "sk-box-Aa1Bb2Cc3Dd4Ee5Ff6Gg"
@@ -15,6 +15,7 @@ NEW_KEY = "sk-box-Aa1Bb2Cc3Dd4Ee5Ff6Gg"
 
 def test_a_provider_is_added_chosen_in_the_panel_and_answers(page: Page, base: str) -> None:
     sign_up(page, base, "dora")
+    open_account_menu(page)
     page.get_by_role("link", name="Providers", exact=True).click()
     page.get_by_label("Name").fill("My box")
     # The app's own simulator, reached like a local model server (allowed with DEBUG).
@@ -47,6 +48,7 @@ def test_a_provider_is_added_chosen_in_the_panel_and_answers(page: Page, base: s
 
 def test_fetch_models_fills_the_list_and_keeps_the_typed_key(page: Page, base: str) -> None:
     sign_up(page, base, "erin")
+    open_account_menu(page)
     page.get_by_role("link", name="Providers", exact=True).click()
     page.get_by_label("Name").fill("Box")
     page.get_by_label("Base URL").fill(f"{base}/sim/v1")
