@@ -87,7 +87,7 @@ def parse_jsonl(data: bytes, variables: Sequence[str]) -> Parsed:
         return [], [error]
     cases: list[Case] = []
     errors: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         case, line_errors = _case_from_json_line(number, line, variables)
@@ -189,11 +189,13 @@ def _decode(data: bytes) -> tuple[str, str | None]:
 
 def _parse_table(text: str, variables: Sequence[str], delimiter: str) -> Parsed:
     # newline="" keeps a quoted cell's line breaks exactly as written (\r\n stays \r\n).
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: an unclosed quote is an error, not a cell that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[list[str]] = []
     try:
-        records = list(reader)
+        records.extend(reader)
     except csv.Error as e:
-        return [], [f"Row {reader.line_num} cannot be read as CSV: {e}."]
+        return [], [f"Row {len(records) + 1} cannot be read as CSV: {e}."]
     if not records or not any(records[0]):
         return [], [_NO_CASES]
     header = records[0]
@@ -302,11 +304,8 @@ def _key_errors(number: int, columns: list[str], variables: Sequence[str]) -> li
 
 
 def _case(row: Mapping[str, str], variables: Sequence[str]) -> Case:
-    return Case(
-        values={name: row[name] for name in variables},
-        expected=row.get(EXPECTED, ""),
-        note=row.get(NOTE, ""),
-    )
+    extras = {name: row.get(name, "") if name not in variables else "" for name in RESERVED}
+    return Case({name: row[name] for name in variables}, extras[EXPECTED], extras[NOTE])
 
 
 def _finish(cases: list[Case], errors: list[str]) -> Parsed:
