@@ -215,8 +215,10 @@ def _build_time(fields: Mapping[str, str]) -> Stored:
         seconds = float(text)
     except ValueError:
         raise _Invalid(f"The time limit must be a number of seconds, not {_quote(text)}.") from None
-    if not math.isfinite(seconds) or seconds < 0:
+    if not math.isfinite(seconds):
         raise _Invalid(f"The time limit must be a number of seconds, not {_quote(text)}.")
+    if seconds < 0:
+        raise _Invalid("The time limit cannot be negative.")
     return {"max": seconds}
 
 
