@@ -471,7 +471,7 @@ def _needle(check: Check, cell: Cell) -> tuple[str, str]:
     text = str(check.get("text", ""))
     if text:
         return text, _quote(text)
-    return cell.expected, "the expected output"
+    return cell.expected, f"the expected output {_quote(cell.expected)}"
 
 
 def _normalise(text: str) -> str:

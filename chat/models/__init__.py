@@ -10,6 +10,13 @@ from chat.models.conversations import (
     Message,
     title_from_prompt,
 )
+from chat.models.evals import (
+    Evaluation,
+    EvaluationQuerySet,
+    EvaluationRow,
+    EvaluationRun,
+    EvaluationShareLink,
+)
 from chat.models.prompts import PromptVersion, SavedPrompt
 from chat.models.providers import Provider
 from chat.models.sharing import ComparisonShareLink, PromptShareLink, ShareLink, new_share_token
@@ -25,6 +32,11 @@ __all__ = [
     "ComparisonShareLink",
     "Conversation",
     "ConversationQuerySet",
+    "Evaluation",
+    "EvaluationQuerySet",
+    "EvaluationRow",
+    "EvaluationRun",
+    "EvaluationShareLink",
     "Message",
     "PromptShareLink",
     "PromptVersion",

@@ -3,7 +3,7 @@ public ones behind a token."""
 
 from django.urls import path
 
-from chat.sharing import comparison_views, prompt_views, views
+from chat.sharing import comparison_views, evaluation_views, prompt_views, views
 
 urlpatterns = [
     # Conversations.
@@ -17,6 +17,24 @@ urlpatterns = [
     path("ws/s/<str:token>/", views.websocket_only, name="ws-shared"),
     path("s/<str:token>/continue/", views.continue_shared, name="chat-shared-continue"),
     path("s/<str:token>/images/<str:key>/", views.shared_image, name="chat-shared-image"),
+    # Evaluations.
+    path("evals/<int:pk>/share/", evaluation_views.share_evaluation, name="chat-eval-share"),
+    path(
+        "eval-shares/<str:token>/revoke/",
+        evaluation_views.revoke_share,
+        name="chat-eval-share-revoke",
+    ),
+    path(
+        "eval-shares/<str:token>/limits/",
+        evaluation_views.share_limits,
+        name="chat-eval-share-limits",
+    ),
+    path(
+        "eval-shares/<str:token>/restore/",
+        evaluation_views.restore_share,
+        name="chat-eval-share-restore",
+    ),
+    path("e/<str:token>/", evaluation_views.shared_evaluation, name="chat-eval-shared"),
     # Saved prompts.
     path("prompts/<int:pk>/share/", prompt_views.share_prompt, name="chat-prompt-share"),
     path(

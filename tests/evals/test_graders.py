@@ -383,13 +383,13 @@ def _grades(kind, **fields):
         pytest.param(
             _grades("contains", text=""),
             Cell("It is Paris.", expected="Paris"),
-            Result(True, "The answer contains the expected output."),
+            Result(True, 'The answer contains the expected output "Paris".'),
             id="contains-expected-pass",
         ),
         pytest.param(
             _grades("contains", text=""),
             Cell("It is Lyon.", expected="Paris"),
-            Result(False, "The answer does not contain the expected output."),
+            Result(False, 'The answer does not contain the expected output "Paris".'),
             id="contains-expected-fail",
         ),
         pytest.param(
@@ -419,7 +419,7 @@ def _grades(kind, **fields):
         pytest.param(
             _grades("not_contains", text=""),
             Cell("Paris, of course", expected="Paris"),
-            Result(False, "The answer contains the expected output at character 1."),
+            Result(False, 'The answer contains the expected output "Paris" at character 1.'),
             id="not-contains-expected-fail",
         ),
         pytest.param(

@@ -1,0 +1,311 @@
+"""What an evaluation's pages show: a run's matrix (test cases by columns, each answer's
+check results), each column's figures, and what changed between two runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from chat import textdiff
+from chat.compare import grid
+from chat.compare.metrics import run_metrics
+from chat.evals import graders, matrix
+from chat.models import ComparisonRun, EvaluationRow, EvaluationRun, Message
+
+FIRST_LINE_CHARS = 120
+SORTS = ("case", "failing")
+
+
+@dataclass
+class CellView:
+    message: Message
+    repeat: int
+    grade: list | None
+    first_line: str
+
+    @property
+    def passed(self) -> bool | None:
+        return matrix.passed(self.grade)
+
+    @property
+    def active(self) -> bool:
+        return self.message.status in (Message.Status.QUEUED, Message.Status.STREAMING)
+
+    @property
+    def results(self) -> list[tuple[str, Mapping[str, object] | None]]:
+        return list(
+            zip(self.check_labels, self.grade or [None] * len(self.check_labels), strict=False)
+        )
+
+    check_labels: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RowView:
+    index: int
+    case: dict
+    row_pk: int
+    comparison_pk: int
+    cells: list[list[CellView]]  # per column, its repeats
+
+    @property
+    def name(self) -> str:
+        return case_name(self.case)
+
+    @property
+    def verdicts(self) -> list[bool | None]:
+        return [matrix.case_passed([c.grade for c in column]) for column in self.cells]
+
+    @property
+    def failures(self) -> int:
+        return sum(1 for column in self.cells for cell in column if cell.passed is False)
+
+
+@dataclass
+class ColumnView:
+    index: int
+    label: str
+    changes: list[tuple[str, str]]
+    check_rates: list[matrix.Rate]
+    overall: matrix.Rate
+    seconds: matrix.Spread
+    tokens: matrix.Spread
+    check_labels: list[str] = field(default_factory=list)
+
+    @property
+    def rates(self) -> list[tuple[str, matrix.Rate]]:
+        return list(zip(self.check_labels, self.check_rates, strict=False))
+
+    @property
+    def figures(self) -> str:
+        """ "Time 2.4 s ± 0.3 · 1,200 tokens ± 40" """
+        return f"Time {self.seconds.text('s')} · {self.tokens.text('tokens', 0)}"
+
+
+@dataclass
+class RunView:
+    run: EvaluationRun
+    checks: list[str]
+    columns: list[ColumnView]
+    rows: list[RowView]
+
+    @property
+    def overall(self) -> matrix.Rate:
+        grades = [cell.grade for row in self.rows for column in row.cells for cell in column]
+        return matrix.overall_rate(grades)
+
+    @property
+    def active(self) -> int:
+        return sum(1 for row in self.rows for column in row.cells for cell in column if cell.active)
+
+    @property
+    def answers(self) -> int:
+        return sum(len(column) for row in self.rows for column in row.cells)
+
+
+def case_name(case: Mapping[str, object]) -> str:
+    """How a test case is named in lists: its one value, or its values by name."""
+    values = case.get("values") or {}
+    assert isinstance(values, Mapping)
+    if len(values) == 1:
+        return str(next(iter(values.values()))) or "(empty)"
+    return ", ".join(f"{name}={value}" for name, value in values.items()) or "(no values)"
+
+
+def first_line(text: str) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return line if len(line) <= FIRST_LINE_CHARS else line[: FIRST_LINE_CHARS - 1] + "…"
+
+
+def run_view(run: EvaluationRun, sort: str = "case") -> RunView:
+    labels = [graders.label(check) for check in run.checks]
+    # Not run.rows.all(): rows prefetched before grading would show stale grades.
+    rows_by_comparison = {row.comparison_id: row for row in EvaluationRow.objects.filter(run=run)}
+    slots = (
+        ComparisonRun.objects.filter(comparison_id__in=list(rows_by_comparison))
+        .select_related("message")
+        .order_by("comparison_id", "column", "repeat", "choice")
+    )
+    columns_count = len(run.columns)
+    cells: dict[int, list[list[CellView]]] = {
+        pk: [[] for _ in range(columns_count)] for pk in rows_by_comparison
+    }
+    for slot in slots:
+        if slot.choice != 0 or slot.column >= columns_count:
+            continue  # a run's extra choices (n > 1) are not graded separately
+        row = rows_by_comparison[slot.comparison_id]
+        message = slot.message
+        cells[slot.comparison_id][slot.column].append(
+            CellView(
+                message=message,
+                repeat=slot.repeat,
+                grade=row.grades.get(str(message.pk)),
+                first_line=first_line(message.content),
+                check_labels=labels,
+            )
+        )
+    rows = [
+        RowView(row.case, run.cases[row.case], row.pk, row.comparison_id, cells[pk])
+        for pk, row in sorted(rows_by_comparison.items(), key=lambda item: item[1].case)
+    ]
+    if sort == "failing":
+        rows.sort(key=lambda row: (-row.failures, row.index))
+    column_labels = grid.column_labels(run.columns)
+    changes = grid.differences(run.columns)
+    columns = []
+    for index, label in enumerate(column_labels):
+        column_cells = [cell for row in rows for cell in row.cells[index]]
+        grades = [cell.grade for cell in column_cells]
+        figures = [run_metrics(cell.message) for cell in column_cells if not cell.active]
+        columns.append(
+            ColumnView(
+                index=index,
+                label=label,
+                changes=changes[index] if index < len(changes) else [],
+                check_rates=matrix.check_rates(grades, len(run.checks)),
+                overall=matrix.overall_rate(grades),
+                seconds=matrix.spread([f["total_s"] for f in figures]),
+                tokens=matrix.spread([f["completion_tokens"] for f in figures]),
+                check_labels=labels,
+            )
+        )
+    return RunView(run, labels, columns, rows)
+
+
+@dataclass
+class ChangeView:
+    name: str
+    column: str
+    fixed: bool
+    before: list[tuple[str, str]]
+    after: list[tuple[str, str]]
+    reasons: list[str]
+
+
+def verdicts(view: RunView) -> dict[tuple[str, str], bool | None]:
+    """(test case, column label) -> whether it passed, for matching runs."""
+    return {
+        (matrix.case_key(row.case), view.columns[index].label): verdict
+        for row in view.rows
+        for index, verdict in enumerate(row.verdicts)
+    }
+
+
+def compare_runs(old: RunView, new: RunView) -> list[ChangeView]:
+    """Rows that went from pass to fail or back between two runs, with a word diff of
+    the first answers and why the failing one failed."""
+    answers = {}
+    for view in (old, new):
+        for row in view.rows:
+            for index, column in enumerate(row.cells):
+                if column:
+                    key = (matrix.case_key(row.case), view.columns[index].label)
+                    answers[(view.run.pk, key)] = (row, column)
+    found = []
+    for change in matrix.changes(verdicts(old), verdicts(new)):
+        key = (change.case_key, change.column)
+        old_row, old_cells = answers[(old.run.pk, key)]
+        _, new_cells = answers[(new.run.pk, key)]
+        before, after = textdiff.sides(old_cells[0].message.content, new_cells[0].message.content)
+        failing = old_cells if change.fixed else new_cells
+        reasons = [
+            f"{label}: {result.get('reason')}"
+            for cell in failing
+            for label, result in cell.results
+            if result is not None and not result.get("passed")
+        ]
+        found.append(
+            ChangeView(
+                name=case_name(old_row.case),
+                column=change.column,
+                fixed=change.fixed,
+                before=before,
+                after=after,
+                reasons=list(dict.fromkeys(reasons)),
+            )
+        )
+    return found
+
+
+def history(runs: list[EvaluationRun]) -> list[tuple[EvaluationRun, matrix.Rate]]:
+    """Each run (oldest first) with its overall pass rate, from the grades kept."""
+    found = []
+    for run in runs:
+        grades = [grade for row in run.rows.all() for grade in row.grades.values()]
+        found.append((run, matrix.overall_rate(grades)))
+    return found
+
+
+# -- downloads -------------------------------------------------------------------------------
+
+
+def run_export(view: RunView) -> dict[str, object]:
+    """A run as JSON: what it ran with, and every answer with its results."""
+    run = view.run
+    return {
+        "evaluation": run.evaluation.display_title,
+        "run": run.number,
+        "created_at": run.created_at.isoformat(),
+        "prompt_version": run.prompt_version,
+        "system_prompt": run.system_prompt,
+        "messages": run.messages,
+        "checks": [
+            {"label": label, **check} for label, check in zip(view.checks, run.checks, strict=False)
+        ],
+        "columns": [
+            {
+                "label": column.label,
+                "settings": run.columns[column.index],
+                "pass_rate": column.overall.percent,
+                "check_pass_rates": [rate.percent for rate in column.check_rates],
+            }
+            for column in view.columns
+        ],
+        "cases": [
+            {
+                **row.case,
+                "answers": [
+                    {
+                        "column": view.columns[index].label,
+                        "repeat": cell.repeat + 1,
+                        "status": cell.message.status,
+                        "answer": cell.message.content,
+                        "reasoning": cell.message.reasoning,
+                        "passed": cell.passed,
+                        "results": [
+                            {"check": label, **(result or {"passed": None, "reason": ""})}
+                            for label, result in cell.results
+                        ],
+                    }
+                    for index, column in enumerate(row.cells)
+                    for cell in column
+                ],
+            }
+            for row in view.rows
+        ],
+    }
+
+
+def matrix_rows(view: RunView) -> list[list[str]]:
+    """The matrix as CSV rows: one per answer, its test case, column, repeat, verdict
+    and each check's result and reason."""
+    variables = list(dict.fromkeys(name for row in view.rows for name in row.case["values"]))
+    header = [*variables, "expected", "note", "column", "repeat", "status", "passed", "answer"]
+    for label in view.checks:
+        header += [label, f"{label}: reason"]
+    lines = [header]
+    for row in view.rows:
+        for index, column in enumerate(row.cells):
+            for cell in column:
+                verdict = {True: "pass", False: "fail", None: ""}[cell.passed]
+                line = [str(row.case["values"].get(name, "")) for name in variables]
+                line += [str(row.case.get("expected") or ""), str(row.case.get("note") or "")]
+                line += [view.columns[index].label, str(cell.repeat + 1), cell.message.status]
+                line += [verdict, cell.message.content]
+                for _, result in cell.results:
+                    if result is None:
+                        line += ["", ""]
+                    else:
+                        line += ["pass" if result.get("passed") else "fail", str(result["reason"])]
+                lines.append(line)
+    return lines

@@ -1,0 +1,543 @@
+"""Evaluations' pages: the list, one evaluation (its prompt, test cases, checks and
+settings, each section saved on its own), a run's matrix, one answer, what changed
+between two runs, and the downloads.
+
+A run page polls its matrix while answers stream (htmx `every 2s`); each row's
+comparison page streams its answers live over compare mode's socket.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chat import web
+from chat.api import params
+from chat.compare import grid
+from chat.evals import cases as case_files
+from chat.evals import graders, matrix, plan, results, runs
+from chat.limits import starts
+from chat.models import Evaluation, EvaluationRun, Message, PromptVersion, SavedPrompt
+from chat.providers import upstreams
+from chat.web import AuthedRequest
+
+PAGE = "evals/evaluation.html"
+RUN_PAGE = "evals/run.html"
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+SWEEPABLE = [
+    (name, param.label)
+    for name, param in params.PARAMS.items()
+    if param.kind in grid.SWEEPABLE_KINDS
+]
+
+
+# -- the list and a new evaluation ---------------------------------------------------------
+
+
+@login_required
+@require_GET
+def evaluation_list(request: AuthedRequest) -> HttpResponse:
+    evaluations = Evaluation.objects.owned_by(request.user).select_related("prompt")
+    rows = []
+    for evaluation in evaluations[:200]:
+        last = evaluation.runs.order_by("-number").first()
+        rate = results.history([last])[0][1] if last else None
+        rows.append((evaluation, last, rate))
+    prompts = SavedPrompt.objects.filter(owner=request.user).order_by("name")
+    return render(request, "evals/list.html", {"rows": rows, "prompts": prompts})
+
+
+@login_required
+@require_POST
+def new_evaluation(request: AuthedRequest) -> HttpResponse:
+    """A new evaluation of a saved prompt (its latest settings as the base) or of a
+    plain prompt written on its page."""
+    title = " ".join(request.POST.get("title", "").split())[:200]
+    prompt = None
+    choice = request.POST.get("prompt", "").strip()
+    if choice:
+        prompt = SavedPrompt.objects.filter(owner=request.user, pk=_pk(choice)).first()
+        if prompt is None:
+            raise Http404("No such saved prompt.")
+    version = prompt.versions.order_by("-number").first() if prompt else None
+    base = dict(version.settings) if version else params.default_settings()
+    evaluation = Evaluation.objects.create(
+        owner=request.user,
+        title=title or (f"Evaluation of {prompt.name}"[:200] if prompt else ""),
+        prompt=prompt,
+        messages=[{"role": "user", "content": ""}],
+        base_settings={k: v for k, v in base.items() if k in params.PARAMS},
+        sweep=[{"name": "", "values": ""} for _ in plan.SWEEP_ROWS],
+    )
+    return redirect("chat-eval", pk=evaluation.pk)
+
+
+# -- one evaluation ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def evaluation_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    evaluation = _owned(request, pk)
+    return render(request, PAGE, _page_context(request, evaluation))
+
+
+def _page_context(
+    request: AuthedRequest, evaluation: Evaluation, errors: dict[str, str] | None = None, **extra
+) -> dict[str, object]:
+    version, system_prompt, messages = runs.current_prompt(evaluation)
+    names = plan.prompt_variables(system_prompt, messages)
+    columns, column_errors = plan.columns(evaluation.base_settings, evaluation.sweep)
+    estimate = plan.estimate(len(evaluation.cases), columns, evaluation.repeats)
+    for run in evaluation.runs.all():
+        runs.grade(run)  # answers that ended since anyone looked
+    all_runs = list(evaluation.runs.order_by("number").prefetch_related("rows"))
+    history = results.history(all_runs)
+    points = matrix.chart_points([(run.number, rate.percent) for run, rate in history])
+    user_message = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    sweep = list(evaluation.sweep) + [{"name": "", "values": ""}] * len(plan.SWEEP_ROWS)
+    return {
+        "evaluation": evaluation,
+        "version": version,
+        "system_prompt": system_prompt,
+        "user_message": user_message.get("content") or "",
+        "variables": names,
+        "cases": evaluation.cases,
+        "case_rows": [
+            (i, [(name, (case.get("values") or {}).get(name, "")) for name in names], case)
+            for i, case in enumerate(evaluation.cases)
+        ],
+        "checks": [(graders.label(check), check) for check in evaluation.checks],
+        "kinds": [(kind, graders.KIND_LABELS[kind]) for kind in graders.KINDS],
+        "columns": grid.column_labels(columns) if columns else [],
+        "column_errors": column_errors,
+        "sweep": sweep[: len(plan.SWEEP_ROWS)],
+        "sweepable": SWEEPABLE,
+        "base": params.form_values(evaluation.base_settings),
+        "estimate": estimate,
+        "confirm_limit": settings.PLAYGROUND_COMPARE_CONFIRM_REQUESTS,
+        "history": list(reversed(history)),
+        "points": points,
+        "polyline": " ".join(f"{p.x},{p.y}" for p in points),
+        "chart": {"w": matrix.CHART_WIDTH, "h": matrix.CHART_HEIGHT, "pad": matrix.CHART_PAD},
+        "errors": errors or {},
+        "problems": runs.problems(evaluation),
+        **extra,
+    }
+
+
+def _section_error(
+    request: AuthedRequest, evaluation: Evaluation, errors: dict[str, str], **extra
+) -> HttpResponse:
+    return render(request, PAGE, _page_context(request, evaluation, errors, **extra), status=400)
+
+
+@login_required
+@require_POST
+def save_prompt(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The system prompt and user message: the evaluation's own, or for a saved prompt
+    a new version of it (its other messages and settings kept), which the next run
+    takes."""
+    evaluation = _owned(request, pk)
+    system_prompt = request.POST.get("system_prompt", "")
+    user_message = request.POST.get("user_message", "")
+    if evaluation.prompt is None:
+        evaluation.system_prompt = system_prompt
+        evaluation.messages = [{"role": "user", "content": user_message}]
+        evaluation.save(update_fields=["system_prompt", "messages", "updated_at"])
+        flash.success(request, "Prompt saved.")
+        return redirect(reverse("chat-eval", args=[pk]) + "#prompt")
+    latest = evaluation.prompt.versions.order_by("-number").first()
+    messages = [dict(m) for m in (latest.messages if latest else [])] or [
+        {"role": "user", "content": ""}
+    ]
+    users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    if not users:
+        messages.append({"role": "user", "content": ""})
+        users = [len(messages) - 1]
+    messages[users[-1]]["content"] = user_message
+    if latest and latest.system_prompt == system_prompt and latest.messages == messages:
+        flash.success(request, "Nothing changed: the prompt stays at its version.")
+        return redirect(reverse("chat-eval", args=[pk]) + "#prompt")
+    version = PromptVersion.objects.create(
+        prompt=evaluation.prompt,
+        number=(latest.number if latest else 0) + 1,
+        note=f"Edited in the evaluation “{evaluation.display_title}”"[:300],
+        system_prompt=system_prompt,
+        messages=messages,
+        settings=latest.settings if latest else {},
+    )
+    evaluation.prompt.save(update_fields=["updated_at"])
+    flash.success(request, f"Saved as version {version.number} of {evaluation.prompt.name}.")
+    return redirect(reverse("chat-eval", args=[pk]) + "#prompt")
+
+
+@login_required
+@require_POST
+def save_cases(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The edited grid: every row's values, expected output and note; rows ticked
+    "Remove" go, and "Add a row" adds an empty one."""
+    evaluation = _owned(request, pk)
+    names = _variables(evaluation)
+    count = min(_int(request.POST.get("rows"), 0), case_files.MAX_CASES + 1)
+    rows = []
+    for index in range(count):
+        if request.POST.get(f"case-{index}-remove"):
+            continue
+        row = {name: request.POST.get(f"case-{index}-{name}", "") for name in names}
+        row[case_files.EXPECTED] = request.POST.get(f"case-{index}-expected", "")
+        row[case_files.NOTE] = request.POST.get(f"case-{index}-note", "")
+        rows.append(row)
+    found, errors = case_files.from_rows(rows, names)
+    if errors:
+        return _section_error(request, evaluation, {"cases": " ".join(errors)})
+    # Rows left blank are dropped on save (from_rows); "Add a row" adds one to fill in.
+    if request.POST.get("action") == "add":
+        found.append(case_files.Case(values={name: "" for name in names}))
+    evaluation.cases = [case_files.case_to_dict(case) for case in found]
+    evaluation.save(update_fields=["cases", "updated_at"])
+    flash.success(request, f"{len(found)} test case{'s' if len(found) != 1 else ''} saved.")
+    return redirect(reverse("chat-eval", args=[pk]) + "#cases")
+
+
+@login_required
+@require_POST
+def import_cases(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Test cases from a CSV or JSONL file, or pasted from a spreadsheet: they replace
+    the current ones, or are added after them; a bad file changes nothing."""
+    evaluation = _owned(request, pk)
+    names = _variables(evaluation)
+    upload = request.FILES.get("file")
+    pasted = request.POST.get("pasted", "")
+    if upload is not None:
+        if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+            limit = MAX_UPLOAD_BYTES // (1024 * 1024)
+            return _section_error(request, evaluation, {"import": f"The file is over {limit} MB."})
+        found, errors = case_files.parse_upload(upload.name or "", upload.read(), names)
+    elif pasted.strip():
+        found, errors = case_files.parse_pasted(pasted, names)
+    else:
+        errors = ["Choose a CSV or JSONL file, or paste rows from a spreadsheet."]
+        found = []
+    kept = [] if request.POST.get("mode") != "append" else evaluation.cases
+    if not errors and len(kept) + len(found) > case_files.MAX_CASES:
+        errors = [
+            f"That makes {len(kept) + len(found)} test cases; an evaluation takes at most "
+            f"{case_files.MAX_CASES}."
+        ]
+    if errors:
+        return _section_error(request, evaluation, {"import": " ".join(errors)}, pasted=pasted)
+    evaluation.cases = [*kept, *(case_files.case_to_dict(case) for case in found)]
+    evaluation.save(update_fields=["cases", "updated_at"])
+    flash.success(request, f"Imported {len(found)} test case{'s' if len(found) != 1 else ''}.")
+    return redirect(reverse("chat-eval", args=[pk]) + "#cases")
+
+
+@login_required
+@require_GET
+def export_cases(request: AuthedRequest, pk: int, kind: str) -> HttpResponse:
+    evaluation = _owned(request, pk)
+    if kind not in ("csv", "jsonl"):
+        raise Http404("Test cases download as .csv or .jsonl.")
+    names = _variables(evaluation)
+    found = [case_files.case_from_dict(case) for case in evaluation.cases]
+    if kind == "csv":
+        body, content_type = case_files.to_csv(found, names), "text/csv; charset=utf-8"
+    else:
+        body, content_type = case_files.to_jsonl(found, names), "application/x-ndjson"
+    return _download(body, content_type, f"{_slug(evaluation)}-cases.{kind}")
+
+
+@login_required
+@require_POST
+def add_check(request: AuthedRequest, pk: int) -> HttpResponse:
+    evaluation = _owned(request, pk)
+    fields = {key: str(value) for key, value in request.POST.items()}
+    check, error = graders.parse_check(fields)
+    if error or check is None:
+        return _section_error(request, evaluation, {"checks": error or ""}, check_form=fields)
+    evaluation.checks = [*evaluation.checks, check]
+    evaluation.save(update_fields=["checks", "updated_at"])
+    flash.success(request, f"Check added: {graders.label(check)}.")
+    return redirect(reverse("chat-eval", args=[pk]) + "#checks")
+
+
+@login_required
+@require_POST
+def remove_check(request: AuthedRequest, pk: int, index: int) -> HttpResponse:
+    evaluation = _owned(request, pk)
+    if not 0 <= index < len(evaluation.checks):
+        raise Http404("No such check.")
+    evaluation.checks = [c for i, c in enumerate(evaluation.checks) if i != index]
+    evaluation.save(update_fields=["checks", "updated_at"])
+    return redirect(reverse("chat-eval", args=[pk]) + "#checks")
+
+
+@login_required
+@require_POST
+def save_settings(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The base model and temperature, the sweep (up to two parameters, values by
+    commas) and the repeats; the columns they make are shown before any run."""
+    evaluation = _owned(request, pk)
+    form = {**params.form_values(evaluation.base_settings)}
+    for name in ("model", "temperature", "max_tokens"):
+        if name in request.POST:
+            form[name] = request.POST.get(name, "")
+    base, base_errors = params.parse_form(form)
+    sweep = [
+        {
+            "name": request.POST.get(f"sweep-{i}-name", "").strip(),
+            "values": request.POST.get(f"sweep-{i}-values", "").strip(),
+        }
+        for i in plan.SWEEP_ROWS
+    ]
+    repeats, repeats_error = plan.repeats_error(request.POST.get("repeats", "1"))
+    errors = {f"base-{k}": v for k, v in base_errors.items()}
+    if not base_errors:
+        _, column_errors = plan.columns(base, sweep)
+        errors.update({f"sweep-{k}": v for k, v in column_errors.items()})
+    if repeats_error:
+        errors["repeats"] = repeats_error
+    if errors:
+        return _section_error(request, evaluation, {"settings": " ".join(errors.values())})
+    evaluation.base_settings = base
+    evaluation.sweep = sweep
+    evaluation.repeats = repeats
+    evaluation.save(update_fields=["base_settings", "sweep", "repeats", "updated_at"])
+    flash.success(request, "Settings saved.")
+    return redirect(reverse("chat-eval", args=[pk]) + "#settings")
+
+
+@login_required
+@require_POST
+def run_evaluation(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Start a run, or say why not (and start nothing)."""
+    evaluation = _owned(request, pk)
+    errors = runs.problems(evaluation)
+    columns, _ = plan.columns(evaluation.base_settings, evaluation.sweep)
+    estimate = plan.estimate(len(evaluation.cases), columns, evaluation.repeats)
+    limit = settings.PLAYGROUND_COMPARE_CONFIRM_REQUESTS
+    if (
+        not errors
+        and estimate.requests > limit
+        and _int(request.POST.get("confirm"), 0) != (estimate.requests)
+    ):
+        errors["run"] = (
+            f"This run makes {estimate.requests} requests, more than {limit}: "
+            f"tick “Run {estimate.requests} requests” to confirm."
+        )
+    if not errors:
+        provider_for = _provider_for(request)
+        server_key = any(not provider_for(column).is_personal for column in columns)
+        if refused := starts.refusal(request.user.pk, spends_server_key=server_key):
+            errors["run"] = refused
+    if errors:
+        return _section_error(request, evaluation, errors)
+    run = runs.create(evaluation)
+    runs.start(run, _provider_for(request))
+    return redirect("chat-eval-run", pk=pk, number=run.number)
+
+
+@login_required
+@require_POST
+def rename_evaluation(request: AuthedRequest, pk: int) -> HttpResponse:
+    evaluation = _owned(request, pk)
+    evaluation.title = " ".join(request.POST.get("title", "").split())[:200]
+    evaluation.save(update_fields=["title", "updated_at"])
+    flash.success(request, "Renamed.")
+    return redirect("chat-eval", pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_evaluation(request: AuthedRequest, pk: int) -> HttpResponse:
+    evaluation = _owned(request, pk)
+    if request.method == "POST":
+        for run in evaluation.runs.all():
+            runs.delete(run)
+        title = evaluation.display_title
+        evaluation.delete()
+        flash.success(request, f"Deleted “{title}”.")
+        return redirect("chat-evals")
+    return render(request, "evals/delete_confirm.html", {"evaluation": evaluation})
+
+
+# -- a run ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def run_page(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
+    evaluation = _owned(request, pk)
+    run = _run(evaluation, number)
+    runs.mark_interrupted(run)
+    runs.grade(run)
+    sort = request.GET.get("sort", "case")
+    view = results.run_view(run, sort if sort in results.SORTS else "case")
+    context = {
+        "evaluation": evaluation,
+        "view": view,
+        "sort": sort,
+        "cap": settings.PLAYGROUND_COMPARE_CONCURRENCY,
+        "previous": evaluation.runs.filter(number__lt=run.number).order_by("-number").first(),
+    }
+    template = f"{RUN_PAGE}#matrix" if request.GET.get("fragment") == "matrix" else RUN_PAGE
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def stop_run(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
+    run = _run(_owned(request, pk), number)
+    runs.stop(run)
+    flash.success(request, "Stopped: queued answers will not start.")
+    return redirect("chat-eval-run", pk=pk, number=number)
+
+
+@login_required
+@require_GET
+def cell_page(request: AuthedRequest, pk: int, number: int, message_pk: int) -> HttpResponse:
+    """One answer in full: its reasoning beside it, and every check's result."""
+    evaluation = _owned(request, pk)
+    run = _run(evaluation, number)
+    runs.grade(run)
+    view = results.run_view(run)
+    for row in view.rows:
+        for index, column in enumerate(row.cells):
+            for cell in column:
+                if cell.message.pk == message_pk:
+                    context = {
+                        "evaluation": evaluation,
+                        "view": view,
+                        "row": row,
+                        "column": view.columns[index],
+                        "cell": cell,
+                    }
+                    return render(request, "evals/cell.html", context)
+    raise Http404("No such answer in this run.")
+
+
+@login_required
+@require_POST
+def open_cell(request: AuthedRequest, pk: int, number: int, message_pk: int) -> HttpResponse:
+    """An ordinary conversation holding this test case's prompt and this answer."""
+    run = _run(_owned(request, pk), number)
+    row = run.rows.filter(comparison__runs__message_id=message_pk).first()
+    if row is None:
+        raise Http404("No such answer in this run.")
+    message = get_object_or_404(Message, pk=message_pk)
+    if message.status in runs.ACTIVE:
+        flash.error(request, "This answer is still streaming: open it once it ends.")
+        return redirect("chat-eval-run", pk=pk, number=number)
+    conversation = runs.open_as_conversation(row, message, request.user)
+    return redirect("chat-conversation", pk=conversation.pk)
+
+
+@login_required
+@require_GET
+def changes_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    """What changed between two runs (`?a=1&b=2`): rows that went from pass to fail and
+    back, each with a word diff of the two answers."""
+    evaluation = _owned(request, pk)
+    numbers = list(evaluation.runs.order_by("-number").values_list("number", flat=True))
+    a, b = _int(request.GET.get("a"), 0), _int(request.GET.get("b"), 0)
+    if not a and not b and len(numbers) >= 2:
+        b, a = numbers[0], numbers[1]
+    context: dict[str, object] = {"evaluation": evaluation, "numbers": numbers, "a": a, "b": b}
+    if a not in numbers or b not in numbers or a == b:
+        context["error"] = "Pick two different runs of this evaluation to compare."
+        return render(request, "evals/changes.html", context, status=400 if a or b else 200)
+    old, new = _run(evaluation, a), _run(evaluation, b)
+    runs.grade(old)
+    runs.grade(new)
+    old_view, new_view = results.run_view(old), results.run_view(new)
+    found = results.compare_runs(old_view, new_view)
+    context.update(
+        {
+            "old": old_view,
+            "new": new_view,
+            "broke": [c for c in found if not c.fixed],
+            "fixed": [c for c in found if c.fixed],
+        }
+    )
+    return render(request, "evals/changes.html", context)
+
+
+@login_required
+@require_GET
+def export_run_json(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
+    evaluation = _owned(request, pk)
+    run = _run(evaluation, number)
+    runs.grade(run)
+    body = json.dumps(results.run_export(results.run_view(run)), indent=2, ensure_ascii=False)
+    return _download(body, "application/json", f"{_slug(evaluation)}-run-{number}.json")
+
+
+@login_required
+@require_GET
+def export_run_csv(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
+    evaluation = _owned(request, pk)
+    run = _run(evaluation, number)
+    runs.grade(run)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for line in results.matrix_rows(results.run_view(run)):
+        writer.writerow(line)
+    return _download(
+        out.getvalue(), "text/csv; charset=utf-8", f"{_slug(evaluation)}-run-{number}.csv"
+    )
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _owned(request: HttpRequest, pk: int) -> Evaluation:
+    return get_object_or_404(Evaluation.objects.owned_by(request.user), pk=pk)
+
+
+def _run(evaluation: Evaluation, number: int) -> EvaluationRun:
+    return get_object_or_404(EvaluationRun, evaluation=evaluation, number=number)
+
+
+def _variables(evaluation: Evaluation) -> list[str]:
+    _, system_prompt, messages = runs.current_prompt(evaluation)
+    return plan.prompt_variables(system_prompt, messages)
+
+
+def _provider_for(request: AuthedRequest):
+    server = web.server_address(request)
+    return lambda column: upstreams.for_choice(
+        request.user, str(column.get("provider") or ""), server
+    )
+
+
+def _download(body: str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _slug(evaluation: Evaluation) -> str:
+    text = "".join(c if c.isalnum() else "-" for c in evaluation.display_title.lower())
+    return "-".join(part for part in text.split("-") if part)[:60] or "evaluation"
+
+
+def _int(raw: object, default: int) -> int:
+    text = str(raw or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else default
+
+
+def _pk(raw: object) -> int:
+    value = _int(raw, 0)
+    if not value:
+        raise Http404("No such item.")
+    return value
