@@ -40,6 +40,16 @@ def case_passed(grades: Sequence[Grade | None]) -> bool | None:
     return None
 
 
+def case_check_passed(grades: Sequence[Grade | None], index: int) -> bool | None:
+    """A test case in one column, for one check: as case_passed, over that check alone."""
+    results = [g[index] if g is not None and index < len(g) else None for g in grades]
+    if any(r is not None and not r.get("passed") for r in results):
+        return False
+    if results and all(r is not None for r in results):
+        return True
+    return None
+
+
 @dataclass(frozen=True)
 class Rate:
     passed: int
@@ -104,10 +114,14 @@ def case_key(case: Mapping[str, object]) -> str:
     )
 
 
+Key = tuple[str, str, str]  # (case_key, column label, check label)
+
+
 @dataclass(frozen=True)
 class Change:
     case_key: str
     column: str
+    check: str
     was: bool
     now: bool
 
@@ -116,17 +130,15 @@ class Change:
         return self.now and not self.was
 
 
-def changes(
-    before: Mapping[tuple[str, str], bool | None], after: Mapping[tuple[str, str], bool | None]
-) -> list[Change]:
-    """The (test case, column) pairs both runs graded whose verdict flipped, in the later
-    run's order: pass to fail ("broke") and fail to pass ("fixed")."""
+def changes(before: Mapping[Key, bool | None], after: Mapping[Key, bool | None]) -> list[Change]:
+    """The (test case, column, check) verdicts both runs know that flipped, in the
+    later run's order: pass to fail ("broke") and fail to pass ("fixed")."""
     flipped = []
     for key, now in after.items():
         was = before.get(key)
         if was is None or now is None or was == now:
             continue
-        flipped.append(Change(key[0], key[1], was, now))
+        flipped.append(Change(key[0], key[1], key[2], was, now))
     return flipped
 
 

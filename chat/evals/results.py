@@ -177,23 +177,28 @@ class ChangeView:
     name: str
     column: str
     fixed: bool
+    checks: list[str]  # the checks that flipped
     before: list[tuple[str, str]]
     after: list[tuple[str, str]]
     reasons: list[str]
 
 
-def verdicts(view: RunView) -> dict[tuple[str, str], bool | None]:
-    """(test case, column label) -> whether it passed, for matching runs."""
-    return {
-        (matrix.case_key(row.case), view.columns[index].label): verdict
-        for row in view.rows
-        for index, verdict in enumerate(row.verdicts)
-    }
+def verdicts(view: RunView) -> dict[matrix.Key, bool | None]:
+    """(test case, column label, check label) -> whether it passed, to match runs by."""
+    found: dict[matrix.Key, bool | None] = {}
+    for row in view.rows:
+        for index, column in enumerate(row.cells):
+            grades = [cell.grade for cell in column]
+            for number, label in enumerate(view.checks):
+                key = (matrix.case_key(row.case), view.columns[index].label, label)
+                found[key] = matrix.case_check_passed(grades, number)
+    return found
 
 
 def compare_runs(old: RunView, new: RunView) -> list[ChangeView]:
-    """Rows that went from pass to fail or back between two runs, with a word diff of
-    the first answers and why the failing one failed."""
+    """Test cases (in a column) with a check that went from pass to fail or back
+    between two runs, with a word diff of their first answers and why the failing
+    run failed. A row whose checks flipped both ways is listed under "broke"."""
     answers = {}
     for view in (old, new):
         for row in view.rows:
@@ -201,24 +206,29 @@ def compare_runs(old: RunView, new: RunView) -> list[ChangeView]:
                 if column:
                     key = (matrix.case_key(row.case), view.columns[index].label)
                     answers[(view.run.pk, key)] = (row, column)
-    found = []
+    grouped: dict[tuple[str, str], list[matrix.Change]] = {}
     for change in matrix.changes(verdicts(old), verdicts(new)):
-        key = (change.case_key, change.column)
+        grouped.setdefault((change.case_key, change.column), []).append(change)
+    found = []
+    for key, flips in grouped.items():
         old_row, old_cells = answers[(old.run.pk, key)]
         _, new_cells = answers[(new.run.pk, key)]
+        fixed = all(flip.fixed for flip in flips)
         before, after = textdiff.sides(old_cells[0].message.content, new_cells[0].message.content)
-        failing = old_cells if change.fixed else new_cells
+        flipped = {flip.check for flip in flips}
+        failing = old_cells if fixed else new_cells
         reasons = [
             f"{label}: {result.get('reason')}"
             for cell in failing
             for label, result in cell.results
-            if result is not None and not result.get("passed")
+            if label in flipped and result is not None and not result.get("passed")
         ]
         found.append(
             ChangeView(
                 name=case_name(old_row.case),
-                column=change.column,
-                fixed=change.fixed,
+                column=key[1],
+                fixed=fixed,
+                checks=[flip.check for flip in flips],
                 before=before,
                 after=after,
                 reasons=list(dict.fromkeys(reasons)),
