@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
+from chat.api.extra import read_extra
 from chat.api.tools import MAX_TOOLS, json_error, too_deep, validate_tools
 
 DEFAULT_MODELS: tuple[str, ...] = ("kimi-k2-thinking", "kimi-k2-thinking-turbo")
@@ -36,6 +37,9 @@ MAX_N = 5
 NEAR_ZERO_TEMPERATURE = 0.01
 
 RECOMMENDED_THINKING_TEMPERATURE = 1.0
+
+# The settings key of the extra request fields (the openai package's name for them).
+EXTRA = "extra_body"
 
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 RESPONSE_FORMATS: tuple[str, ...] = ("text", "json_object")
@@ -63,7 +67,9 @@ def is_thinking_model(model: object) -> bool:
 class Param:
     name: str
     label: str
-    kind: str  # "model" | "float" | "int" | "bool" | "choice" | "stop" | "tools"
+    # "model" | "float" | "int" | "bool" | "choice" | "stop" | "tools" | "extra" (a JSON
+    # object merged into the body: not a request field itself; see chat/api/extra.py)
+    kind: str
     default: object  # the API default; None means "unset: left out of the request body"
     help: str
     minimum: float | None = None
@@ -192,7 +198,23 @@ PARAMS: dict[str, Param] = {
             f"A JSON array of up to {MAX_TOOLS} tools, each "
             '{"type": "function", "function": {"name", "description", "parameters"}}.',
         ),
+        Param(
+            EXTRA,
+            "Extra request fields",
+            "extra",
+            None,
+            "A JSON object of fields this provider adds, merged into the request as "
+            'they are, e.g. {"reasoning_effort": "high"} or '
+            '{"chat_template_kwargs": {"thinking": true}}. Fields above are set there.',
+        ),
     )
+}
+
+# Every body field a panel field sets, by that field's label: extra request fields may
+# not set them too. stream_options goes with Stream (build_body adds it).
+OWNED_FIELDS: dict[str, str] = {
+    **{name: p.label for name, p in PARAMS.items() if p.kind != "extra"},
+    "stream_options": PARAMS["stream"].label,
 }
 
 # Where the settings panel starts when it differs from the API default: a model must
@@ -260,6 +282,9 @@ def form_values(settings: Mapping[str, object]) -> dict[str, str]:
             values[name] = "\n".join(_escape_stop(s) for s in _as_list(value))
         elif param.kind == "tools":
             values[name] = json.dumps(value, indent=2, ensure_ascii=False)
+        elif param.kind == "extra":
+            # One line: compare's labels and a sweep's values show it as it is.
+            values[name] = json.dumps(value, ensure_ascii=False)
         else:
             values[name] = _format_number(value) if param.kind == "float" else str(value)
     return values
@@ -366,6 +391,10 @@ def _parse_tools(param: Param, raw: object) -> tuple[object, str | None]:
     return (None, error) if error else (tools, None)
 
 
+def _parse_extra(param: Param, raw: object) -> tuple[object, str | None]:
+    return read_extra(raw, param.label, OWNED_FIELDS)
+
+
 _PARSERS = {
     "model": _parse_model,
     "float": _parse_float,
@@ -374,6 +403,7 @@ _PARSERS = {
     "choice": _parse_choice,
     "stop": _parse_stop,
     "tools": _parse_tools,
+    "extra": _parse_extra,
 }
 
 
@@ -397,10 +427,13 @@ def _escape_stop(stop: str) -> str:
 def build_body(
     settings: Mapping[str, object], messages: Sequence[Mapping[str, object]]
 ) -> dict[str, object]:
-    """The JSON body: model, messages, then every set parameter in PARAMS order.
+    """The JSON body: model, messages, then every set parameter in PARAMS order, then
+    the extra request fields.
 
     Unset fields are left out rather than sent as null, so the upstream applies its
-    own defaults and "view code" shows only what the person chose.
+    own defaults and "view code" shows only what the person chose. An extra field
+    never replaces one a parameter owns (parse_form refuses those; a settings dict
+    kept from elsewhere might still hold one).
     """
     body: dict[str, object] = {
         "model": settings.get("model") or DEFAULT_MODELS[0],
@@ -408,7 +441,7 @@ def build_body(
     }
     for name in PARAMS:
         value = settings.get(name)
-        if name == "model" or value is None:
+        if name in ("model", EXTRA) or value is None:
             continue
         if name == "response_format":
             if value == "text":
@@ -420,6 +453,9 @@ def build_body(
         if name == "stream" and value is True:
             # Without it a streamed answer carries no token counts.
             body["stream_options"] = {"include_usage": True}
+    extra = settings.get(EXTRA)
+    if isinstance(extra, Mapping):
+        body.update((k, v) for k, v in extra.items() if k not in body and k not in OWNED_FIELDS)
     return body
 
 

@@ -47,7 +47,8 @@ def validate_body(body: Mapping[str, object]) -> dict[str, str]:
         _put(errors, "messages", validate_messages(body["messages"]))
     for name, param in PARAMS.items():
         value = body.get(name)
-        if name != "model" and value is not None:
+        # Extra request fields are not a field of the body: they are merged into it.
+        if name != "model" and param.kind != "extra" and value is not None:
             _put(errors, name, _BODY_CHECKS[param.kind](param, value))
     _put(errors, "stream_options", _stream_options_error(body))
     if "response_format" not in errors and _is_json_mode(body) and _has_partial(body):

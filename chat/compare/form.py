@@ -193,7 +193,12 @@ def apply_sweep(builder: Builder) -> dict[str, str]:
     if not rows:
         return {"sweep": "Choose a parameter to sweep, then list its values."}
     base = builder.columns[0].settings if builder.columns else params.default_settings()
-    axes = [(row["name"], row["values"].split(",")) for _, row in rows]
+    axes: list[tuple[str, list[str]]] = []
+    for k, row in rows:
+        values, problem = grid.split_values(row["name"], row["values"])
+        if problem:
+            return {f"sweep-{k}-values": f"{params.PARAMS[row['name']].label}: {problem}"}
+        axes.append((row["name"], values))
     columns, errors = grid.expand_sweep(base, axes)
     if errors:
         return _sweep_errors(errors, rows)

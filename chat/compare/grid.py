@@ -25,13 +25,17 @@ MAX_COLUMNS = 12
 MAX_REPEATS = 10
 MAX_SWEEP_PARAMS = 2
 
-SWEEPABLE_KINDS = frozenset({"float", "int", "model", "choice"})
+SWEEPABLE_KINDS = frozenset({"float", "int", "model", "choice", "extra"})
 
 UNSET = "unset"
 # How columns are named (column_labels): "Temperature 0.2 · Top P 0.9".
 LABEL_SEPARATOR = " · "
 LABEL_VALUE_CHARS = 40
 DEFAULT_LABEL = "Default settings"
+EXTRA_SWEEP_HINT = (
+    'give JSON objects separated by commas: {"reasoning_effort": "low"}, '
+    '{"reasoning_effort": "high"}.'
+)
 
 
 # --- the grid -------------------------------------------------------------------------
@@ -80,6 +84,32 @@ def expand_sweep(
     return columns, {}
 
 
+def split_values(name: str, text: str) -> tuple[list[str], str | None]:
+    """A sweep's values as typed, one string per value, or ([], message).
+
+    Values are comma-separated; extra request fields, whose JSON objects hold commas
+    themselves, are JSON objects separated by commas:
+    '{"effort": "low"}, {"effort": "high"}' gives ['{"effort": "low"}', '{"effort": "high"}'].
+    """
+    param = params.PARAMS.get(name)
+    if param is None or param.kind != "extra":
+        return text.split(","), None
+    decoder = json.JSONDecoder()
+    values: list[str] = []
+    rest = text.strip()
+    while rest:
+        try:
+            value, end = decoder.raw_decode(rest)
+        except (json.JSONDecodeError, RecursionError):
+            return [], EXTRA_SWEEP_HINT
+        values.append(json.dumps(value, ensure_ascii=False))
+        rest = rest[end:].strip()
+        if rest and not rest.startswith(","):
+            return [], EXTRA_SWEEP_HINT
+        rest = rest.removeprefix(",").strip()
+    return values, None
+
+
 def _read_axis(
     name: str, raw_values: Sequence[str], form: Mapping[str, str], swept: Sequence[str]
 ) -> tuple[list[str], dict[str, str]]:
@@ -94,7 +124,7 @@ def _read_axis(
     values = [text for raw in raw_values if (text := str(raw).strip())]
     if not values:
         return [], {"sweep": f"Give at least one value for {param.label}."}
-    seen: dict[object, str] = {}
+    seen: dict[str, str] = {}
     problems: list[str] = []
     duplicate = ""
     for value in values:
@@ -102,7 +132,8 @@ def _read_axis(
         if name in value_errors:
             problems.append(f"{value}: {value_errors[name]}")
             continue
-        typed = settings[name]
+        # Extra fields are objects: compared by their JSON, whatever the key order.
+        typed = json.dumps(settings[name], sort_keys=True)
         if typed in seen and not duplicate:
             duplicate = f"{param.label} {seen[typed]} is listed twice ({value})."
         seen.setdefault(typed, value)

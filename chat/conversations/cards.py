@@ -6,6 +6,7 @@ streamed update are built from the same pieces and never drift apart.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -212,5 +213,7 @@ def sent_settings(message: Message) -> list[tuple[str, str]]:
             value = ", ".join(t.get("function", {}).get("name", "?") for t in value)
         if isinstance(value, list):
             value = ", ".join(repr(v) for v in value)
+        elif isinstance(value, dict):  # an extra request field's object, as it was sent
+            value = json.dumps(value, ensure_ascii=False)
         rows.append((label, str(value)))
     return rows

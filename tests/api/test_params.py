@@ -39,6 +39,7 @@ def test_params_are_in_request_order_with_their_labels():
         ("stop", "Stop sequences"),
         ("stream", "Stream"),
         ("tools", "Tools"),
+        ("extra_body", "Extra request fields"),
     ]
 
 
@@ -411,6 +412,7 @@ def test_build_body_puts_every_set_field_in_params_order():
             "stop": r"END\n",
             "stream": "false",
             "tools": json.dumps([tool()]),
+            "extra_body": '{"reasoning_effort": "high"}',
         }
     )
     assert errors == {}
@@ -429,8 +431,11 @@ def test_build_body_puts_every_set_field_in_params_order():
         "stop": ["END\n"],
         "stream": False,
         "tools": [tool()],
+        "reasoning_effort": "high",
     }
-    assert list(body) == ["model", "messages", *[n for n in PARAMS if n != "model"]]
+    parameters = [n for n in PARAMS if n not in ("model", "extra_body")]
+    # The extra request fields come last, merged in as they are.
+    assert list(body) == ["model", "messages", *parameters, "reasoning_effort"]
     assert validate_body(body) == {}
 
 
