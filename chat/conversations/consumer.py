@@ -30,6 +30,7 @@ from chat.conversations.forwarding import StreamForwarding, partial, shown_for
 from chat.conversations.generation import Generation
 from chat.limits import rules
 from chat.models import Conversation, Message
+from chat.pricing import prices
 from chat.providers import upstreams
 from chat.providers.upstreams import Provider
 
@@ -442,13 +443,23 @@ def _render_changes(
     the path's signatures now; and the streaming text each rendered card shows."""
     steps = conversation.steps()
     now = [step.signature for step in steps]
-    turns = cards.turns(steps)
+    table = prices.table()
+    turns = cards.turns(steps, table)
     title = render_to_string(f"{PAGE}#title-input", {"conversation": conversation})
+    # The conversation's cost moves whenever an answer ends: sent with every render.
+    cost = partial(
+        "#conversation-cost",
+        "outerHTML",
+        render_to_string(
+            f"{PAGE}#conversation-cost",
+            {"conversation_cost": prices.conversation_total_text(conversation.pk, table)},
+        ),
+    )
     if shown_turns is None:
         html = partial(
             "#messages", "innerHTML", render_to_string(f"{PAGE}#messages", {"turns": turns})
         )
-        return html, title, now, _streaming_text(steps)
+        return html + cost, title, now, _streaming_text(steps)
     same = tree.changed_from(shown_turns, now)
     parts = [
         partial(f"#turn-{signature.partition('|')[0]}", "delete", SafeString(""))
@@ -468,7 +479,7 @@ def _render_changes(
             if card["message"].pk in ended or (moved and card["message"].tool_calls):
                 html = render_to_string(f"{PAGE}#assistant-card", card)
                 parts.append(partial(f"#message-{card['message'].pk}", "outerHTML", html))
-    return "".join(parts), title, now, _streaming_text(rendered)
+    return "".join(parts) + cost, title, now, _streaming_text(rendered)
 
 
 def _streaming_text(steps: list) -> dict[int, list[int]]:

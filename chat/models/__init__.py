@@ -10,6 +10,7 @@ from chat.models.conversations import (
     Message,
     title_from_prompt,
 )
+from chat.models.pricing import ModelPrice
 from chat.models.prompts import PromptVersion, SavedPrompt
 from chat.models.providers import Provider
 from chat.models.sharing import ComparisonShareLink, PromptShareLink, ShareLink, new_share_token
@@ -26,6 +27,7 @@ __all__ = [
     "Conversation",
     "ConversationQuerySet",
     "Message",
+    "ModelPrice",
     "PromptShareLink",
     "PromptVersion",
     "Provider",
