@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest
 
 from chat.models import Conversation, Message, ModelPrice
 
@@ -94,6 +95,20 @@ class ModelPriceAdmin(admin.ModelAdmin):
         ),
         (None, {"fields": ("confirmed", "updated_at")}),
     )
+
+    # Every staff member may set prices (the issue asks for exactly that), without
+    # being granted the model's permissions one by one; deleting a row still needs them.
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request: HttpRequest, obj: ModelPrice | None = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: ModelPrice | None = None) -> bool:
+        return self.has_module_permission(request)
 
     @admin.display(description="currency")
     def currency(self, row: ModelPrice) -> str:

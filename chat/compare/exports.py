@@ -202,7 +202,7 @@ def _exported_run(run: RunView) -> dict[str, object]:
 
 def _amount(value: Decimal | None) -> str | None:
     # A decimal string, exact (a JSON float would round it); None: unknown.
-    return None if value is None else f"{value:f}"
+    return None if value is None else f"{value.normalize():f}"
 
 
 def _iso(value: datetime | None) -> str | None:
