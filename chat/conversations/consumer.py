@@ -52,6 +52,9 @@ class ConversationConsumer(StreamForwarding):
             await self.close()
             return
         self.user = user
+        # Staff are shown where an unknown cost is fixed (the admin's price table).
+        # The lazy user was loaded by is_authenticated above; its stub lacks is_staff.
+        self.staff = bool(getattr(user, "is_staff", False))
         if await self._conversation() is None:
             await self.close()
             return
@@ -387,7 +390,7 @@ class ConversationConsumer(StreamForwarding):
         if conversation is None:
             return
         html, title, self.turns, shown = await _render_changes(
-            conversation, self.turns, set(ended or ())
+            conversation, self.turns, set(ended or ()), staff=self.staff
         )
         self.shown.update(shown)
         # The title only when it changed: a person typing a new name while an answer
@@ -436,7 +439,7 @@ def _composer_actions(*, streaming: bool) -> str:
 
 @database_sync_to_async
 def _render_changes(
-    conversation: Conversation, shown_turns: list[str] | None, ended: set[int]
+    conversation: Conversation, shown_turns: list[str] | None, ended: set[int], *, staff: bool
 ) -> tuple[str, SafeString, list[str], dict[int, list[int]]]:
     """The partials that bring a page showing `shown_turns` (turn signatures; None:
     unknown) to the conversation's path now, re-rendering the turns of `ended` answers;
@@ -452,7 +455,10 @@ def _render_changes(
         "outerHTML",
         render_to_string(
             f"{PAGE}#conversation-cost",
-            {"conversation_cost": prices.conversation_total_text(conversation.pk, table)},
+            {
+                "conversation_cost": prices.conversation_total_text(conversation.pk, table),
+                "staff": staff,
+            },
         ),
     )
     if shown_turns is None:

@@ -67,6 +67,7 @@ def conversation_page(request: AuthedRequest, pk: int) -> HttpResponse:
         "conversation": conversation,
         "turns": cards.turns(conversation.steps(), table),
         "conversation_cost": prices.conversation_total_text(conversation.pk, table),
+        "staff": request.user.is_staff,
         "provider": provider,
         "provider_options": upstreams.options(request.user, web.server_address(request)),
         "provider_choice": upstreams.choice_of(conversation),

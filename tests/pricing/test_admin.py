@@ -133,3 +133,14 @@ def test_people_who_are_not_staff_cannot_reach_the_prices(alice_client):
     assert response.status_code == 302
     row.refresh_from_db()
     assert not row.confirmed
+
+
+def test_staff_are_pointed_to_the_prices_where_a_cost_is_unknown(
+    staff_client, alice_client, answered, django_user_model
+):
+    page = reverse("chat-conversation", args=[answered.pk])
+    assert "set your prices" not in alice_client.get(page).content.decode()
+    sam = django_user_model.objects.get(username="sam-staff")
+    Conversation.objects.filter(pk=answered.pk).update(owner=sam)
+    html = staff_client.get(page).content.decode()
+    assert f'<a href="{reverse("admin:chat_modelprice_changelist")}">set your prices</a>' in html
