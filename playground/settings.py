@@ -219,6 +219,14 @@ LOGGING = {
 PLAYGROUND_API_BASE = env_str("PLAYGROUND_API_BASE").rstrip("/")
 PLAYGROUND_API_KEY = env_str("PLAYGROUND_API_KEY")
 PLAYGROUND_SIGNUP_ENABLED = env_bool("PLAYGROUND_SIGNUP_ENABLED", True)
+# The currency of the price table (ModelPrice, edited in the admin): an ISO code; USD is
+# written "$0.0042", any other "0.0042 EUR".
+PLAYGROUND_CURRENCY = env_str("PLAYGROUND_CURRENCY", "USD").strip().upper()
+if not (len(PLAYGROUND_CURRENCY) == 3 and PLAYGROUND_CURRENCY.isascii()):
+    raise ImproperlyConfigured(
+        f"PLAYGROUND_CURRENCY must be a three-letter currency code (USD, EUR), "
+        f"not {PLAYGROUND_CURRENCY!r}"
+    )
 # Per-person limits (chat/limits/); 0 turns one off. Starts count every new answer
 # (send, regenerate, run again, continue, a prompt's or a comparison's run); tokens are
 # those spent on the server's own upstream (a person's own providers are not counted).

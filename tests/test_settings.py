@@ -127,6 +127,20 @@ def test_a_bad_value_stops_the_server_at_start_naming_it():
     assert "PLAYGROUND_CONNECT_TIMEOUT must be a number, not 'soon'" in result.stderr
 
 
+def test_the_currency_is_a_three_letter_code():
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.PLAYGROUND_CURRENCY)",
+        PLAYGROUND_CURRENCY=" eur ",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "EUR"
+    result = _manage("check", PLAYGROUND_CURRENCY="euros")
+    assert result.returncode != 0
+    assert "PLAYGROUND_CURRENCY must be a three-letter currency code" in result.stderr
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", DEBUG="0", ALLOWED_HOSTS="playground.example")
     assert result.returncode != 0

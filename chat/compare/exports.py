@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 
 from chat.compare import metrics, turns
@@ -18,6 +19,7 @@ from chat.conversations import attachments, copies
 from chat.conversations import exports as conversation_exports
 from chat.conversations.exports import TIMINGS
 from chat.models import Attachment, Comparison, Message
+from chat.pricing import prices
 
 SNAPSHOT_VERSION = 1
 EXPORT_FORMAT = "reasoning-playground-comparison/1"
@@ -137,8 +139,15 @@ def export_data(comparison: Comparison) -> dict[str, object]:
         "repeats": comparison.repeats,
         "created_at": comparison.created_at.isoformat(),
         "runs": [_exported_run(run) for run in view.runs],
+        # Each run's and column's "cost", in this currency at the prices of export time.
+        "currency": prices.currency(),
         "summaries": [
-            {"column": column.number, "label": column.name, **(column.summary or {})}
+            {
+                "column": column.number,
+                "label": column.name,
+                **(column.summary or {}),
+                "cost": _amount(column.spent.exact if column.spent else None),
+            }
             for column in view.columns
         ],
     }
@@ -187,7 +196,13 @@ def _exported_run(run: RunView) -> dict[str, object]:
         "finish_reason": message.finish_reason,
         "timings": {name: _iso(getattr(message, name)) for name in TIMINGS},
         "metrics": run.metrics,
+        "cost": _amount(run.amount),
     }
+
+
+def _amount(value: Decimal | None) -> str | None:
+    # A decimal string, exact (a JSON float would round it); None: unknown.
+    return None if value is None else f"{value.normalize():f}"
 
 
 def _iso(value: datetime | None) -> str | None:

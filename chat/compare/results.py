@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TypedDict, cast
 
 from django.conf import settings
@@ -24,6 +25,8 @@ from chat.compare.runs import ACTIVE
 from chat.conversations import cards
 from chat.figures import figure
 from chat.models import Comparison, ComparisonRun, Message
+from chat.pricing import cost, prices
+from chat.pricing.cost import Total
 
 # The chart's metrics, in this order; every key is one of metrics.METRICS.
 CHART_METRICS: tuple[metrics.MetricKey, ...] = (
@@ -52,6 +55,8 @@ class RunView:
     label: str
     card: dict[str, object]
     metrics: metrics.RunMetrics
+    # What it cost at the operator's prices; None: unknown.
+    amount: Decimal | None = None
 
     @property
     def active(self) -> bool:
@@ -67,6 +72,8 @@ class ColumnView:
     name: str = ""
     runs: list[RunView] = field(default_factory=list)
     summary: Summary | None = None
+    # What its finished runs cost at the operator's prices (none while any runs).
+    spent: Total | None = None
 
     @property
     def number(self) -> int:
@@ -84,6 +91,11 @@ class ColumnView:
     @property
     def active(self) -> bool:
         return any(run.active for run in self.runs)
+
+    @property
+    def cost(self) -> str:
+        """ "$0.0042", "unknown", "at least $0.0042 (1 unknown)"; "" while it runs."""
+        return "" if self.spent is None else cost.total_text(self.spent, prices.currency())
 
     @property
     def json_mode(self) -> bool:
@@ -136,6 +148,7 @@ def results(comparison: Comparison) -> Results:
         for index, settings_ in enumerate(comparison.columns)
     ]
     runs = ComparisonRun.objects.filter(comparison=comparison).select_related("message")
+    table = prices.table()
     for run in runs.order_by("column", "repeat", "choice"):
         if run.column >= len(columns):
             continue
@@ -145,12 +158,15 @@ def results(comparison: Comparison) -> Results:
                 run,
                 run.message,
                 _run_label(comparison, run),
-                cards.card(run.message, 1),
+                cards.card(run.message, 1, prices=table),
                 metrics.run_metrics(run.message),
+                prices.message_cost(run.message, table),
             )
         )
     for column in columns:
         column.summary = _summary(column)
+        if column.runs and not column.active:
+            column.spent = prices.messages_total([run.message for run in column.runs], table)
     return Results(
         columns=columns,
         headers=[(label, unit) for _, label, unit in metrics.METRICS],

@@ -16,6 +16,7 @@ from chat.api import params, rules
 from chat.conversations.tree import Step
 from chat.figures import figure
 from chat.models import Message
+from chat.pricing import prices as pricing
 
 _TOKEN_LABELS = (
     ("prompt_tokens", "Prompt tokens"),
@@ -33,6 +34,8 @@ class Turn:
     step: Step[Message]
     # The path's last turn: its answers' tool calls can be answered from their cards.
     last: bool = False
+    # The price table, read once for the whole page (turns() does).
+    prices: pricing.PriceTable = field(default_factory=dict)
 
     @property
     def user(self) -> Message | None:
@@ -47,7 +50,7 @@ class Turn:
         count = len(self.step.choices)
         return [
             {
-                **card(message, count, last=self.last),
+                **card(message, count, last=self.last, prices=self.prices),
                 "chosen": message.pk == getattr(self.step.chosen, "pk", None),
             }
             for message in self.step.choices
@@ -74,13 +77,26 @@ def _nav(siblings: list, position: int) -> dict | None:
     }
 
 
-def turns(steps: list[Step[Message]]) -> list[Turn]:
-    return [Turn(step, last=number == len(steps)) for number, step in enumerate(steps, start=1)]
+def turns(steps: list[Step[Message]], prices: pricing.PriceTable | None = None) -> list[Turn]:
+    """The page's turns; the price table is read here once unless given."""
+    table = pricing.table() if prices is None else prices
+    return [
+        Turn(step, last=number == len(steps), prices=table)
+        for number, step in enumerate(steps, start=1)
+    ]
 
 
-def card(message: Message, choice_count: int, *, last: bool = False) -> dict:
+def card(
+    message: Message,
+    choice_count: int,
+    *,
+    last: bool = False,
+    prices: pricing.PriceTable | None = None,
+) -> dict:
     """The context of one assistant card (the `assistant-card` partial). `last`: the
-    card is in the path's last turn, so nothing follows it there yet."""
+    card is in the path's last turn, so nothing follows it there yet. `prices`: the
+    page's price table (read here when not given: one query)."""
+    table = pricing.table() if prices is None else prices
     streamed = (message.request_params or {}).get("stream") is True
     return {
         "answerable": last
@@ -92,6 +108,7 @@ def card(message: Message, choice_count: int, *, last: bool = False) -> dict:
         "streamed": streamed,
         "waiting": message.status == Message.Status.STREAMING and not streamed,
         "metrics": metrics(message),
+        "cost": pricing.message_cost_text(message, table),
         "sent": sent_settings(message),
         "elapsed": f"{elapsed_seconds(message):.2f}",
         "reasoning_seconds": reasoning_seconds(message),

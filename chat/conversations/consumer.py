@@ -30,6 +30,7 @@ from chat.conversations.forwarding import StreamForwarding, partial, shown_for
 from chat.conversations.generation import Generation
 from chat.limits import rules
 from chat.models import Conversation, Message
+from chat.pricing import prices
 from chat.providers import upstreams
 from chat.providers.upstreams import Provider
 
@@ -51,6 +52,9 @@ class ConversationConsumer(StreamForwarding):
             await self.close()
             return
         self.user = user
+        # Staff are shown where an unknown cost is fixed (the admin's price table).
+        # The lazy user was loaded by is_authenticated above; its stub lacks is_staff.
+        self.staff = bool(getattr(user, "is_staff", False))
         if await self._conversation() is None:
             await self.close()
             return
@@ -386,7 +390,7 @@ class ConversationConsumer(StreamForwarding):
         if conversation is None:
             return
         html, title, self.turns, shown = await _render_changes(
-            conversation, self.turns, set(ended or ())
+            conversation, self.turns, set(ended or ()), staff=self.staff
         )
         self.shown.update(shown)
         # The title only when it changed: a person typing a new name while an answer
@@ -435,20 +439,33 @@ def _composer_actions(*, streaming: bool) -> str:
 
 @database_sync_to_async
 def _render_changes(
-    conversation: Conversation, shown_turns: list[str] | None, ended: set[int]
+    conversation: Conversation, shown_turns: list[str] | None, ended: set[int], *, staff: bool
 ) -> tuple[str, SafeString, list[str], dict[int, list[int]]]:
     """The partials that bring a page showing `shown_turns` (turn signatures; None:
     unknown) to the conversation's path now, re-rendering the turns of `ended` answers;
     the path's signatures now; and the streaming text each rendered card shows."""
     steps = conversation.steps()
     now = [step.signature for step in steps]
-    turns = cards.turns(steps)
+    table = prices.table()
+    turns = cards.turns(steps, table)
     title = render_to_string(f"{PAGE}#title-input", {"conversation": conversation})
+    # The conversation's cost moves whenever an answer ends: sent with every render.
+    cost = partial(
+        "#conversation-cost",
+        "outerHTML",
+        render_to_string(
+            f"{PAGE}#conversation-cost",
+            {
+                "conversation_cost": prices.conversation_total_text(conversation.pk, table),
+                "staff": staff,
+            },
+        ),
+    )
     if shown_turns is None:
         html = partial(
             "#messages", "innerHTML", render_to_string(f"{PAGE}#messages", {"turns": turns})
         )
-        return html, title, now, _streaming_text(steps)
+        return html + cost, title, now, _streaming_text(steps)
     same = tree.changed_from(shown_turns, now)
     parts = [
         partial(f"#turn-{signature.partition('|')[0]}", "delete", SafeString(""))
@@ -468,7 +485,7 @@ def _render_changes(
             if card["message"].pk in ended or (moved and card["message"].tool_calls):
                 html = render_to_string(f"{PAGE}#assistant-card", card)
                 parts.append(partial(f"#message-{card['message'].pk}", "outerHTML", html))
-    return "".join(parts), title, now, _streaming_text(rendered)
+    return "".join(parts) + cost, title, now, _streaming_text(rendered)
 
 
 def _streaming_text(steps: list) -> dict[int, list[int]]:

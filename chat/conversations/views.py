@@ -23,6 +23,7 @@ from chat.conversations import (
     starting,
 )
 from chat.models import Conversation, Message
+from chat.pricing import prices
 from chat.providers import upstreams
 from chat.web import AuthedRequest
 
@@ -61,9 +62,12 @@ def conversation_page(request: AuthedRequest, pk: int) -> HttpResponse:
     _mark_interrupted(conversation)
     provider = upstreams.for_conversation(conversation, web.server_address(request))
     models = upstreams.models_at_once(provider)
+    table = prices.table()
     context = {
         "conversation": conversation,
-        "turns": cards.turns(conversation.steps()),
+        "turns": cards.turns(conversation.steps(), table),
+        "conversation_cost": prices.conversation_total_text(conversation.pk, table),
+        "staff": request.user.is_staff,
         "provider": provider,
         "provider_options": upstreams.options(request.user, web.server_address(request)),
         "provider_choice": upstreams.choice_of(conversation),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0010_share_limits'),
+        ('chat', '0011_model_prices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

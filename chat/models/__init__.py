@@ -17,6 +17,7 @@ from chat.models.evals import (
     EvaluationRun,
     EvaluationShareLink,
 )
+from chat.models.pricing import ModelPrice
 from chat.models.prompts import PromptVersion, SavedPrompt
 from chat.models.providers import Provider
 from chat.models.sharing import ComparisonShareLink, PromptShareLink, ShareLink, new_share_token
@@ -38,6 +39,7 @@ __all__ = [
     "EvaluationRun",
     "EvaluationShareLink",
     "Message",
+    "ModelPrice",
     "PromptShareLink",
     "PromptVersion",
     "Provider",

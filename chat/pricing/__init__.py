@@ -1,0 +1,1 @@
+"""What answers cost: the operator's price table (chat.models.ModelPrice) applied to usage."""
