@@ -68,6 +68,13 @@ def estimate(cases: int, run_columns: Sequence[Mapping[str, object]], repeats: i
     return Estimate(one.requests * cases, bound, one.unbounded_columns)
 
 
+def prompt_tokens(system_prompt: str, messages: Sequence[Mapping[str, object]]) -> int:
+    """A generous guess at a prompt's tokens before it is sent: one per three
+    characters (English runs nearer four), plus a few per message for the roles."""
+    chars = len(system_prompt) + sum(len(str(m.get("content") or "")) for m in messages)
+    return chars // 3 + 8 * (len(messages) + 1)
+
+
 def repeats_error(text: str) -> tuple[int, str | None]:
     """The repeats a person typed, or 1 and why not."""
     try:

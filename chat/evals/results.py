@@ -11,6 +11,7 @@ from chat.compare import grid
 from chat.compare.metrics import run_metrics
 from chat.evals import graders, matrix
 from chat.models import ComparisonRun, EvaluationRow, EvaluationRun, Message
+from chat.pricing import prices
 
 FIRST_LINE_CHARS = 120
 SORTS = ("case", "failing")
@@ -71,6 +72,8 @@ class ColumnView:
     seconds: matrix.Spread
     tokens: matrix.Spread
     check_labels: list[str] = field(default_factory=list)
+    # What its answers cost at the operator's prices ("unknown" without a price).
+    cost: str = ""
 
     @property
     def rates(self) -> list[tuple[str, matrix.Rate]]:
@@ -88,6 +91,7 @@ class RunView:
     checks: list[str]
     columns: list[ColumnView]
     rows: list[RowView]
+    cost: str = ""
 
     @property
     def overall(self) -> matrix.Rate:
@@ -150,6 +154,7 @@ def run_view(run: EvaluationRun, sort: str = "case") -> RunView:
     ]
     if sort == "failing":
         rows.sort(key=lambda row: (-row.failures, row.index))
+    table = prices.table()
     column_labels = grid.column_labels(run.columns)
     changes = grid.differences(run.columns)
     columns = []
@@ -167,9 +172,11 @@ def run_view(run: EvaluationRun, sort: str = "case") -> RunView:
                 seconds=matrix.spread([f["total_s"] for f in figures]),
                 tokens=matrix.spread([f["completion_tokens"] for f in figures]),
                 check_labels=labels,
+                cost=prices.total_text([cell.message for cell in column_cells], table),
             )
         )
-    return RunView(run, labels, columns, rows)
+    every = [cell.message for row in rows for column in row.cells for cell in column]
+    return RunView(run, labels, columns, rows, prices.total_text(every, table))
 
 
 @dataclass

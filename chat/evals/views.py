@@ -26,6 +26,7 @@ from chat.compare import grid
 from chat.evals import cases as case_files
 from chat.evals import graders, matrix, plan, results, runs
 from chat.limits import starts
+from chat.pricing import cost, prices
 from chat.models import Evaluation, EvaluationRun, Message, PromptVersion, SavedPrompt
 from chat.providers import upstreams
 from chat.web import AuthedRequest
@@ -124,6 +125,7 @@ def _page_context(
         "sweepable": SWEEPABLE,
         "base": params.form_values(evaluation.base_settings),
         "estimate": estimate,
+        "cost_estimate": _cost_estimate(evaluation, system_prompt, messages, columns),
         "confirm_limit": settings.PLAYGROUND_COMPARE_CONFIRM_REQUESTS,
         "history": list(reversed(history)),
         "points": points,
@@ -498,6 +500,31 @@ def export_run_csv(request: AuthedRequest, pk: int, number: int) -> HttpResponse
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _cost_estimate(
+    evaluation: Evaluation, system_prompt: str, messages: list[dict], columns: list[dict]
+) -> str:
+    """ "At most $0.42 at your prices.", from each request's guessed prompt tokens and
+    its Max tokens; why there is no figure otherwise."""
+    if not evaluation.cases or not columns:
+        return ""
+    if any(column.get("max_tokens") is None for column in columns):
+        return "No cost bound without Max tokens."
+    table = prices.table()
+    estimates = []
+    for case in evaluation.cases:
+        filled_system, filled_messages = plan.filled(system_prompt, messages, case["values"])
+        tokens = plan.prompt_tokens(filled_system, filled_messages)
+        for column in columns:
+            n = column.get("n") if isinstance(column.get("n"), int) else 1
+            price = table.get(str(column.get("model") or ""))
+            one = cost.estimate(price, tokens, int(column["max_tokens"]) * int(n or 1))
+            estimates.extend([one] * evaluation.repeats)
+    summed = cost.total(estimates)
+    if summed.exact is None:
+        return "Cost unknown: a model has no confirmed price."
+    return f"At most {cost.money(summed.exact, prices.currency())} at your prices."
 
 
 def _owned(request: HttpRequest, pk: int) -> Evaluation:

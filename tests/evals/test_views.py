@@ -383,3 +383,25 @@ def test_editing_a_saved_prompts_message_adds_a_version_the_next_run_takes(
         {"system_prompt": "Answer in one word.", "user_message": "Country of {{city}}?"},
     )
     assert prompt.versions.count() == 2
+
+
+def test_cost_is_unknown_without_a_price_and_summed_with_one(alice_client, ready):
+    from decimal import Decimal
+
+    from chat.models import ModelPrice
+
+    _finished_run(ready, lambda case, column, repeat: "It is in France.")
+    url = reverse("chat-eval-run", args=[ready.pk, 1])
+    html = alice_client.get(url).content.decode()
+    assert 'Cost: <span class="run-cost">unknown</span>' in html
+    page = alice_client.get(reverse("chat-eval", args=[ready.pk])).content.decode()
+    assert "Cost unknown: a model has no confirmed price." in page
+    ModelPrice.objects.filter(model="kimi-k2-thinking").update(
+        input_per_million=Decimal("1"), output_per_million=Decimal("2"), confirmed=True
+    )
+    html = alice_client.get(url).content.decode()
+    # Each answer: 9 prompt tokens at $1/M and 12 completion tokens at $2/M = $0.000033.
+    assert 'Cost: <span class="run-cost">$0.00040</span>' in html  # 12 answers
+    assert "Cost $0.00020" in html  # a column's six
+    page = alice_client.get(reverse("chat-eval", args=[ready.pk])).content.decode()
+    assert "At most $" in page and "at your prices." in page
