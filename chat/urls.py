@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("chat.sharing.urls")),
     path("", include("chat.prompts.urls")),
     path("", include("chat.compare.urls")),
+    path("", include("chat.blind.urls")),
     path("", include("chat.providers.urls")),
 ]
