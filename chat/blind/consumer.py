@@ -47,7 +47,8 @@ def _render_trial(
         if side.run is not None and side.run.message.pk in wanted:
             html = render_to_string(f"{trials.PAGE}#side", {**context, "side": side})
             parts.append(partial(f"#message-{side.run.message.pk}", "outerHTML", html))
-    parts.append(partial("#vote", "innerHTML", render_to_string(f"{trials.PAGE}#vote", context)))
+    choices = render_to_string(f"{trials.PAGE}#vote-choices", context)
+    parts.append(partial("#vote-choices", "innerHTML", choices))
     streaming = {
         side.run.message.pk: shown_for(side.run.message.reasoning, side.run.message.content)
         for side in shown.sides
