@@ -250,3 +250,11 @@ async def test_another_person_finds_nothing_of_a_trial(alice_async, bob_async, b
     assert not connected
     await trial.arefresh_from_db()
     assert trial.vote == ""
+
+
+async def test_before_the_vote_the_answers_conversation_does_not_open(alice_async):
+    trial = await finished_trial(alice_async)
+    hidden = reverse("chat-conversation", args=[trial.comparison.conversation_id])
+    assert (await alice_async.get(hidden)).status_code == 404
+    await alice_async.post(reverse("chat-blind-vote", args=[trial.pk]), {"vote": "tie"})
+    assert (await alice_async.get(hidden)).status_code == 200
