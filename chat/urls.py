@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("chat.prompts.urls")),
     path("", include("chat.compare.urls")),
     path("", include("chat.evals.urls")),
+    path("", include("chat.blind.urls")),
     path("", include("chat.providers.urls")),
 ]

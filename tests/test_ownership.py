@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, reverse
 from chat import urls
 from chat.models import (
     Attachment,
+    BlindTrial,
     Comparison,
     ComparisonShareLink,
     Conversation,
@@ -42,6 +43,9 @@ OWNERS_OF_PK = (
     ("chat-prompt", "prompt"),
     ("chat-compare", "comparison"),
     ("chat-provider", "provider"),
+    ("chat-blind", "blind_trial"),
+    # A blind test from two of Alice's comparison's columns.
+    ("chat-blind-from", "comparison"),
 )
 OWNERS_OF_TOKEN = (
     ("chat-prompt-share", "prompt_token"),
@@ -78,6 +82,17 @@ def alices(django_user_model):
         owner=alice, comparison=comparison, snapshot={}
     )
     provider = Provider.objects.create(owner=alice, name="Alice's", base_url="https://a.example/v1")
+    comparison.columns = [{"temperature": 0.2}, {"temperature": 1.5}]
+    comparison.save()
+    blind = Comparison.objects.create(owner=alice, columns=comparison.columns)
+    trial = BlindTrial.objects.create(
+        owner=alice,
+        comparison=blind,
+        pair_key="0" * 64,
+        a_is_first=True,
+        first_label="Temperature 0.2",
+        second_label="Temperature 1.5",
+    )
     return {
         "pk": conversation.pk,
         "message_pk": answer.pk,
@@ -85,6 +100,7 @@ def alices(django_user_model):
         "prompt": prompt.pk,
         "comparison": comparison.pk,
         "provider": provider.pk,
+        "blind_trial": trial.pk,
         "prompt_token": prompt_link.token,
         "comparison_token": comparison_link.token,
         "key": image.key,
@@ -114,6 +130,7 @@ def _state() -> list:
         list(ComparisonShareLink.objects.values().order_by("pk")),
         list(Provider.objects.values().order_by("pk")),
         list(Attachment.objects.values().order_by("pk")),
+        list(BlindTrial.objects.values().order_by("pk")),
     ]
 
 

@@ -17,6 +17,8 @@ PAGES = [
     "chat-prompts",
     "chat-compare-new",
     "chat-compare-list",
+    "chat-blind-tally",
+    "chat-blind-new",
     "chat-providers",
     "chat-import",
     "password_change",

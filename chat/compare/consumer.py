@@ -67,7 +67,7 @@ class ComparisonConsumer(StreamForwarding):
         the summary and Stop all; streaming text shown is counted from what was saved."""
         if comparison is None:
             return
-        html, shown = await _render_comparison(comparison, message_ids)
+        html, shown = await self._frames(comparison, message_ids)
         if message_ids is None:
             self.shown = shown
         else:
@@ -75,6 +75,13 @@ class ComparisonConsumer(StreamForwarding):
                 self.shown.pop(pk, None)
             self.shown.update(shown)
         await self.send(text_data=html)
+
+    async def _frames(
+        self, comparison: Comparison, message_ids: list[int] | None
+    ) -> tuple[str, dict[int, list[int]]]:
+        """The partials to send, and what they show of streaming answers (a blind A/B
+        trial's socket renders its own page's partials here)."""
+        return await _render_comparison(comparison, message_ids)
 
     async def _comparison(self) -> Comparison | None:
         return await Comparison.objects.owned_by(self.user).filter(pk=self.comparison_id).afirst()

@@ -244,12 +244,7 @@ def comparison_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def comparison_list(request: HttpRequest) -> HttpResponse:
-    # An evaluation's comparisons (one per test case) are shown by the evaluation.
-    rows = (
-        Comparison.objects.owned_by(request.user)
-        .filter(evaluation_row__isnull=True)
-        .order_by("-created_at", "-id")
-    )
+    rows = Comparison.objects.owned_by(request.user).listed().order_by("-created_at", "-id")
     page = Paginator(rows, COMPARISONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "compare/list.html", {"page": page})
 

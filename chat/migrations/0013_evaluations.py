@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0011_model_prices'),
+        ('chat', '0012_blind_trials'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,6 +1,7 @@
 """The app's models, one module per feature; importable from here as Django expects."""
 
 from chat.models.attachments import Attachment, AttachmentQuerySet
+from chat.models.blind import BlindTrial, BlindTrialQuerySet
 from chat.models.compare import Comparison, ComparisonQuerySet, ComparisonRun
 from chat.models.conversations import (
     STALE_AFTER,
@@ -27,6 +28,8 @@ __all__ = [
     "TITLE_LENGTH",
     "Attachment",
     "AttachmentQuerySet",
+    "BlindTrial",
+    "BlindTrialQuerySet",
     "Comparison",
     "ComparisonQuerySet",
     "ComparisonRun",

@@ -10,7 +10,14 @@ from chat.models.conversations import Conversation, Message
 
 class ComparisonQuerySet(models.QuerySet):
     def owned_by(self, user) -> ComparisonQuerySet:
-        return self.filter(owner_id=user.pk)
+        """What a person may open. A blind A/B trial's comparison is not theirs to open
+        until they voted: its page, exports and socket would say which side is which."""
+        return self.filter(owner_id=user.pk).exclude(blind_trial__vote="")
+
+    def listed(self) -> ComparisonQuerySet:
+        """The comparisons list: a blind trial's comparison is listed with the trials,
+        an evaluation's (one per test case) by its evaluation."""
+        return self.filter(blind_trial__isnull=True, evaluation_row__isnull=True)
 
 
 class Comparison(models.Model):

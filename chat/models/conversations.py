@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from chat.conversations.tree import Step, Tree
@@ -27,8 +28,16 @@ TITLE_LENGTH = 80
 
 class ConversationQuerySet(models.QuerySet):
     def owned_by(self, user) -> ConversationQuerySet:
-        """What a person may open: their own, not deleted. Everything else is a 404."""
-        return self.filter(owner_id=user.pk, deleted_at__isnull=True)
+        """What a person may open: their own, not deleted. Everything else is a 404.
+
+        Nor the hidden conversation of a blind A/B trial not yet voted on: its answers'
+        models and parameters would say which side is which."""
+        # chat.models.compare imports this module: the comparison is looked up here.
+        from chat.models.compare import Comparison
+
+        undecided = Comparison.objects.filter(conversation=OuterRef("pk"), blind_trial__vote="")
+        mine = self.filter(owner_id=user.pk, deleted_at__isnull=True)
+        return mine.exclude(Q(hidden=True) & Exists(undecided))
 
 
 class Conversation(models.Model):

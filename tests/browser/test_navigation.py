@@ -101,7 +101,7 @@ def test_on_a_phone_the_thread_and_the_message_box_take_the_height(page: Page, b
     # The sections are one tap away, in the menu.
     open_account_menu(page)
     menu = page.locator("[data-account-menu]")
-    for name in ["Conversations", "Compare", "Prompts", "Share links", "Providers"]:
+    for name in ["Conversations", "Compare", "Blind A/B", "Prompts", "Share links", "Providers"]:
         expect(menu.get_by_role("link", name=name, exact=True)).to_be_visible()
 
 
@@ -177,7 +177,7 @@ def test_the_account_menu_holds_its_items_and_logs_out(page: Page, base: str) ->
     page.set_viewport_size(DESKTOP)
     sign_up(page, base, "alice")
     nav = page.get_by_role("navigation", name="Main")
-    for name in ["Conversations", "Compare", "Prompts"]:
+    for name in ["Conversations", "Compare", "Blind A/B", "Prompts"]:
         expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="New conversation")).to_have_count(1)
     expect(page.get_by_role("link", name="Share links")).to_be_hidden()
