@@ -26,8 +26,8 @@ from chat.compare import grid
 from chat.evals import cases as case_files
 from chat.evals import graders, matrix, plan, results, runs
 from chat.limits import starts
-from chat.pricing import cost, prices
 from chat.models import Evaluation, EvaluationRun, Message, PromptVersion, SavedPrompt
+from chat.pricing import cost, prices
 from chat.providers import upstreams
 from chat.web import AuthedRequest
 
