@@ -16,6 +16,9 @@ from chat.models import (
     Comparison,
     ComparisonShareLink,
     Conversation,
+    Evaluation,
+    EvaluationRun,
+    EvaluationShareLink,
     Message,
     PromptShareLink,
     PromptVersion,
@@ -35,6 +38,7 @@ PUBLIC = {
     "chat-prompt-shared",
     "chat-prompt-shared-copy",
     "chat-compare-shared",
+    "chat-eval-shared",
 }
 # Answers the same to everybody: the websockets live at these addresses (426 over HTTP).
 NOT_AN_OBJECT_VIEW = {"ws-conversation", "ws-compare", "ws-shared"}
@@ -44,12 +48,14 @@ OWNERS_OF_PK = (
     ("chat-compare", "comparison"),
     ("chat-provider", "provider"),
     ("chat-blind", "blind_trial"),
+    ("chat-eval", "evaluation"),
     # A blind test from two of Alice's comparison's columns.
     ("chat-blind-from", "comparison"),
 )
 OWNERS_OF_TOKEN = (
     ("chat-prompt-share", "prompt_token"),
     ("chat-compare-share", "comparison_token"),
+    ("chat-eval-share", "evaluation_token"),
 )
 
 
@@ -93,7 +99,17 @@ def alices(django_user_model):
         first_label="Temperature 0.2",
         second_label="Temperature 1.5",
     )
+    evaluation = Evaluation.objects.create(
+        owner=alice, title="Alice's evaluation", cases=[{"values": {}, "expected": "x"}]
+    )
+    EvaluationRun.objects.create(evaluation=evaluation, number=1)
+    evaluation_link = EvaluationShareLink.objects.create(owner=alice, evaluation=evaluation)
     return {
+        "evaluation": evaluation.pk,
+        "evaluation_token": evaluation_link.token,
+        "number": 1,
+        "kind": "csv",
+        "index": 0,
         "pk": conversation.pk,
         "message_pk": answer.pk,
         "token": link.token,
@@ -131,6 +147,9 @@ def _state() -> list:
         list(Provider.objects.values().order_by("pk")),
         list(Attachment.objects.values().order_by("pk")),
         list(BlindTrial.objects.values().order_by("pk")),
+        list(Evaluation.objects.values().order_by("pk")),
+        list(EvaluationRun.objects.values().order_by("pk")),
+        list(EvaluationShareLink.objects.values().order_by("pk")),
     ]
 
 
