@@ -103,6 +103,17 @@ class RunView:
         return sum(1 for row in self.rows for column in row.cells for cell in column if cell.active)
 
     @property
+    def judging(self) -> int:
+        """Answers that ended but wait for a judge's verdict."""
+        return sum(
+            1
+            for row in self.rows
+            for column in row.cells
+            for cell in column
+            if not cell.active and cell.grade is not None and None in cell.grade
+        )
+
+    @property
     def answers(self) -> int:
         return sum(len(column) for row in self.rows for column in row.cells)
 

@@ -15,11 +15,11 @@ from collections.abc import Callable
 from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from chat.compare import runs as compare_runs
 from chat.compare.metrics import run_metrics
-from chat.evals import graders, plan
+from chat.evals import graders, judges, plan
 from chat.models import (
     Comparison,
     ComparisonRun,
@@ -119,8 +119,12 @@ def delete(run: EvaluationRun) -> None:
     """Stop the run and delete its answers: each row's comparison and the hidden
     conversation holding its answers (copies opened as conversations stay)."""
     stop(run)
-    comparisons = Comparison.objects.filter(evaluation_row__run=run)
+    comparisons = Comparison.objects.filter(
+        Q(evaluation_row__run=run) | Q(evaluation_judgement__row__run=run)
+    )
     hidden = list(comparisons.values_list("conversation_id", flat=True))
+    for judge in Comparison.objects.filter(evaluation_judgement__row__run=run):
+        async_to_sync(compare_runs.stop)(judge)
     comparisons.delete()
     Conversation.objects.filter(pk__in=[pk for pk in hidden if pk], hidden=True).delete()
     run.delete()
@@ -140,21 +144,33 @@ def mark_interrupted(run: EvaluationRun) -> None:
         compare_runs.mark_interrupted(row.comparison)
 
 
-def grade(run: EvaluationRun) -> None:
-    """Grade every answer that ended since the last look, and keep its results."""
+def grade(
+    run: EvaluationRun, provider_for: Callable[[dict[str, object]], Provider] | None = None
+) -> None:
+    """Grade every answer that ended since the last look, and keep its results; with
+    `provider_for` (the owner's pages) also ask a judge for each model-graded check,
+    and take in the verdicts of judges that answered."""
     rows = list(run.rows.select_related("comparison"))
     slots = ComparisonRun.objects.filter(comparison__in=[row.comparison for row in rows])
     ended: dict[int, list[Message]] = {}
     for slot in slots.select_related("message").exclude(message__status__in=ACTIVE):
         ended.setdefault(slot.comparison_id, []).append(slot.message)
+    judged = any(check.get("kind") == "judge" for check in run.checks)
     for row in rows:
-        fresh = {
-            str(message.pk): grade_answer(run.checks, run.cases[row.case], message)
-            for message in ended.get(row.comparison_id, [])
-            if str(message.pk) not in row.grades
-        }
-        if fresh:
-            row.grades = {**row.grades, **fresh}
+        grades = dict(row.grades)
+        for message in ended.get(row.comparison_id, []):
+            if str(message.pk) in grades:
+                continue
+            grades[str(message.pk)] = grade_answer(run.checks, run.cases[row.case], message)
+            if judged and provider_for is not None and message.status == Message.Status.COMPLETE:
+                judges.start(run, row, message, provider_for)
+        if judged:
+            for (answer, index), result in judges.verdicts(row).items():
+                kept = grades.get(str(answer))
+                if kept is not None and kept[index] is None:
+                    grades[str(answer)] = [*kept[:index], result, *kept[index + 1 :]]
+        if grades != row.grades:
+            row.grades = grades
             row.save(update_fields=["grades"])
 
 

@@ -100,7 +100,7 @@ def _page_context(
     columns, column_errors = plan.columns(evaluation.base_settings, evaluation.sweep)
     estimate = plan.estimate(len(evaluation.cases), columns, evaluation.repeats)
     for run in evaluation.runs.all():
-        runs.grade(run)  # answers that ended since anyone looked
+        runs.grade(run, _provider_for(request))  # answers that ended since anyone looked
     all_runs = list(evaluation.runs.order_by("number").prefetch_related("rows"))
     history = results.history(all_runs)
     points = matrix.chart_points([(run.number, rate.percent) for run, rate in history])
@@ -119,6 +119,7 @@ def _page_context(
         ],
         "checks": [(graders.label(check), check) for check in evaluation.checks],
         "kinds": [(kind, graders.KIND_LABELS[kind]) for kind in graders.KINDS],
+        "provider_options": upstreams.options(request.user, web.server_address(request)),
         "columns": grid.column_labels(columns) if columns else [],
         "column_errors": column_errors,
         "sweep": sweep[: len(plan.SWEEP_ROWS)],
@@ -265,6 +266,9 @@ def add_check(request: AuthedRequest, pk: int) -> HttpResponse:
     evaluation = _owned(request, pk)
     fields = {key: str(value) for key, value in request.POST.items()}
     check, error = graders.parse_check(fields)
+    if check is not None and check.get("kind") == "judge":
+        _, refused = upstreams.chosen(request.user, str(check.get("provider") or ""))
+        error = error or refused
     if error or check is None:
         return _section_error(request, evaluation, {"checks": error or ""}, check_form=fields)
     evaluation.checks = [*evaluation.checks, check]
@@ -382,7 +386,7 @@ def run_page(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
     evaluation = _owned(request, pk)
     run = _run(evaluation, number)
     runs.mark_interrupted(run)
-    runs.grade(run)
+    runs.grade(run, _provider_for(request))
     sort = request.GET.get("sort", "case")
     view = results.run_view(run, sort if sort in results.SORTS else "case")
     context = {
@@ -411,7 +415,7 @@ def cell_page(request: AuthedRequest, pk: int, number: int, message_pk: int) -> 
     """One answer in full: its reasoning beside it, and every check's result."""
     evaluation = _owned(request, pk)
     run = _run(evaluation, number)
-    runs.grade(run)
+    runs.grade(run, _provider_for(request))
     view = results.run_view(run)
     for row in view.rows:
         for index, column in enumerate(row.cells):
@@ -459,8 +463,8 @@ def changes_page(request: AuthedRequest, pk: int) -> HttpResponse:
         context["error"] = "Pick two different runs of this evaluation to compare."
         return render(request, "evals/changes.html", context, status=400 if a or b else 200)
     old, new = _run(evaluation, a), _run(evaluation, b)
-    runs.grade(old)
-    runs.grade(new)
+    runs.grade(old, _provider_for(request))
+    runs.grade(new, _provider_for(request))
     old_view, new_view = results.run_view(old), results.run_view(new)
     found = results.compare_runs(old_view, new_view)
     context.update(

@@ -13,6 +13,7 @@ from chat.models.conversations import (
 )
 from chat.models.evals import (
     Evaluation,
+    EvaluationJudgement,
     EvaluationQuerySet,
     EvaluationRow,
     EvaluationRun,
@@ -37,6 +38,7 @@ __all__ = [
     "Conversation",
     "ConversationQuerySet",
     "Evaluation",
+    "EvaluationJudgement",
     "EvaluationQuerySet",
     "EvaluationRow",
     "EvaluationRun",

@@ -16,8 +16,12 @@ class ComparisonQuerySet(models.QuerySet):
 
     def listed(self) -> ComparisonQuerySet:
         """The comparisons list: a blind trial's comparison is listed with the trials,
-        an evaluation's (one per test case) by its evaluation."""
-        return self.filter(blind_trial__isnull=True, evaluation_row__isnull=True)
+        an evaluation's (one per test case, one per judge's verdict) by its evaluation."""
+        return self.filter(
+            blind_trial__isnull=True,
+            evaluation_row__isnull=True,
+            evaluation_judgement__isnull=True,
+        )
 
 
 class Comparison(models.Model):

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 
 from chat.models.compare import Comparison
+from chat.models.conversations import Message
 from chat.models.prompts import SavedPrompt
 from chat.models.sharing import AbstractShareLink
 
@@ -102,6 +103,29 @@ class EvaluationRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run} case {self.case + 1}"
+
+
+class EvaluationJudgement(models.Model):
+    """A model-graded check of one answer: the judge's request, run as a one-column
+    comparison (so it queues, streams and shows its code like any other), and which
+    answer and check it grades."""
+
+    row = models.ForeignKey(EvaluationRow, on_delete=models.CASCADE, related_name="judgements")
+    answer = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    check_index = models.PositiveSmallIntegerField()  # from 0, into EvaluationRun.checks
+    comparison = models.OneToOneField(
+        Comparison, on_delete=models.CASCADE, related_name="evaluation_judgement"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["answer", "check_index"], name="evaluation_judgement_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.row} judge of check {self.check_index + 1}"
 
 
 class EvaluationShareLink(AbstractShareLink):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chat.api.params import NEAR_ZERO_TEMPERATURE
+from chat.simulator import grading
 from chat.simulator.arguments import tool_arguments
 from chat.simulator.options import NO_OPTIONS, SimOptions, without_markers
 from chat.simulator.prompt import Prompt, read_prompt, text_of
@@ -132,6 +133,11 @@ def _choice(
             for number, tool in enumerate(prompt.tools)
         )
         return _limited(Choice(index, tuple(reasoning), (), calls, "tool_calls"), body)
+    judged = grading.verdict(body["messages"])
+    if judged is not None:  # an evaluation's model-graded check (chat.simulator.grading)
+        return _limited(
+            Choice(index, tuple(reasoning), tuple(split_tokens(judged)), (), "stop"), body
+        )
     answer = _cut_at_stop(answer_text(writer, prompt, options.answer_tokens), body.get("stop"))
     return _limited(Choice(index, tuple(reasoning), tuple(split_tokens(answer)), (), "stop"), body)
 

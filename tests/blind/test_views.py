@@ -71,6 +71,13 @@ async def page(client: AsyncClient, trial: BlindTrial) -> str:
     return response.content.decode()
 
 
+def leaked(text: str) -> list[str]:
+    """The SECRETS in a page or frames, durations aside: "Thought for 0.2 s" is how
+    long an answer took on this machine, not its temperature."""
+    text = re.sub(r"\b\d+(?:\.\d+)? s\b", "", text)
+    return [secret for secret in SECRETS if secret in text]
+
+
 def main_of(html: str) -> str:
     """The page's own part: the top bar's "Blind A/B" link is not a leak."""
     return html[html.index("<main") :]
@@ -101,8 +108,7 @@ async def test_before_the_vote_the_page_says_nothing_of_either_setting(alice_asy
     assert 'aria-label="Answer B"' in html
     assert "Reasoning" in html
     assert 'value="a"' in html and 'value="tie"' in html
-    for secret in SECRETS:
-        assert secret not in html, secret
+    assert leaked(html) == []
     assert reverse("chat-compare", args=[trial.comparison_id]) not in html
 
 
@@ -127,8 +133,7 @@ async def test_the_socket_streams_both_answers_without_their_settings(alice_asyn
     await wait_generations()
     sent = "".join(frames)
     assert 'aria-label="Answer A"' in sent
-    for secret in SECRETS:
-        assert secret not in sent, secret
+    assert leaked(sent) == []
 
 
 async def test_a_vote_reveals_which_was_which_and_the_pairs_tally(alice_async):
