@@ -12,8 +12,9 @@ test knows it in advance:
 - a rubric without quoted phrases passes when the answer contains the expected output
   (or, with none, when the answer is not empty).
 
-    >>> verdict([{"role": "system", "content": 'Reply "PASS: <reason>" or "FAIL: <reason>".'},
-    ...          {"role": "user", "content": '<rubric>Names "Paris"</rubric><answer>Paris.</answer>'}])
+    >>> asks = 'Reply "PASS: <reason>" or "FAIL: <reason>".'
+    >>> graded = '<rubric>Names "Paris"</rubric><answer>Paris.</answer>'
+    >>> verdict([{"role": "system", "content": asks}, {"role": "user", "content": graded}])
     'PASS: The answer mentions "Paris".'
 
 Pure: no Django, no I/O.
