@@ -94,6 +94,9 @@ def base(_allow_async_unsafe: None, transactional_db: None, app_server: str) -> 
 # While a test's server is down on purpose (server_outage), the page's socket reconnects
 # fail, and Chromium and htmx say so on the console; only these are expected then.
 OUTAGE_MESSAGES = re.compile(r"WebSocket connection to .* failed|htmx:ws:error")
+# A form the server refuses (bad_input) is answered 400 with the page and its message;
+# the browser logs the status as a console error.
+REFUSED_MESSAGES = re.compile(r"the server responded with a status of 400")
 
 
 @pytest.fixture
@@ -103,6 +106,7 @@ def page(browser: Browser, base: str, request: pytest.FixtureRequest) -> Iterato
     It needs `base`, so the context closes before the database is flushed.
     """
     outage = request.node.get_closest_marker("server_outage") is not None
+    refusals = request.node.get_closest_marker("bad_input") is not None
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     problems: list[str] = []
     outside: list[str] = []
@@ -113,6 +117,8 @@ def page(browser: Browser, base: str, request: pytest.FixtureRequest) -> Iterato
         if urlsplit(message.location.get("url", "")).path == "/favicon.ico":
             return
         if outage and OUTAGE_MESSAGES.search(message.text):
+            return
+        if refusals and REFUSED_MESSAGES.search(message.text):
             return
         problems.append(f"console: {message.text} ({message.location.get('url')})")
 
