@@ -149,6 +149,8 @@ PAGES = {
     "shares": ("conversation", "share"),
     "shared": ("conversation", "share"),
     "providers": (),
+    "evaluation": ("evaluation",),
+    "evaluation-run": ("evaluation",),
 }
 
 
@@ -201,6 +203,29 @@ def make_content(page: Page, base: str, names: list[str]) -> dict[str, str]:
         for run in page.locator("article.compare-run").all():
             expect(run).to_have_attribute("data-status", "complete", timeout=60_000)
         paths["comparison"] = urlpath(page.url)
+    if "evaluation" in needed:
+        page.goto(f"{base}/evals/")
+        page.get_by_label("Title").fill("Capitals")
+        page.get_by_role("button", name="New evaluation").click()
+        page.get_by_label("User message").fill(f"Which country is {{{{city}}}} in? {QUICK}")
+        page.get_by_role("button", name="Save prompt").click()
+        page.get_by_label("Or paste rows from a spreadsheet (header first)").fill(
+            "city\texpected\tnote\nParis\tParis\tthe capital\nLyon\tLyon\t\nTurin\tItaly\tnorth"
+        )
+        page.get_by_role("button", name="Import").click()
+        page.get_by_label("Check", exact=True).select_option(label="Contains")
+        page.get_by_role("button", name="Add check").click()
+        page.get_by_text("Add a check").click()
+        page.get_by_label("Check", exact=True).select_option(label="Length in characters")
+        page.get_by_label("Maximum (characters, reasoning tokens or seconds)").fill("300")
+        page.get_by_role("button", name="Add check").click()
+        page.get_by_label("Sweep 1: parameter").select_option("temperature")
+        page.get_by_label("Sweep 1: values").fill("0.2, 1.5")
+        page.get_by_role("button", name="Save settings").click()
+        paths["evaluation"] = urlpath(page.url).split("#")[0]
+        page.get_by_role("button", name="Run evaluation").click()
+        expect(page.locator(".run-status")).to_contain_text("Done", timeout=60_000)
+        paths["evaluation-run"] = urlpath(page.url)
     return {name: paths[name] for name in names}
 
 

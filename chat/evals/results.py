@@ -3,6 +3,7 @@ check results), each column's figures, and what changed between two runs."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -127,8 +128,14 @@ def case_name(case: Mapping[str, object]) -> str:
     return ", ".join(f"{name}={value}" for name, value in values.items()) or "(no values)"
 
 
+# A first line's Markdown marks: a heading's #s, a quote's >, a list's bullet.
+_LINE_MARKS_RE = re.compile(r"^(?:#{1,6}\s+|>\s*|[-*+]\s+)+")
+
+
 def first_line(text: str) -> str:
+    """The answer's first non-empty line, without its Markdown marks, shortened."""
     line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    line = _LINE_MARKS_RE.sub("", line)
     return line if len(line) <= FIRST_LINE_CHARS else line[: FIRST_LINE_CHARS - 1] + "…"
 
 
