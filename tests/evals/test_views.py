@@ -405,3 +405,54 @@ def test_cost_is_unknown_without_a_price_and_summed_with_one(alice_client, ready
     assert "Cost $0.00020" in html  # a column's six
     page = alice_client.get(reverse("chat-eval", args=[ready.pk])).content.decode()
     assert "At most $" in page and "at your prices." in page
+
+
+def test_a_judges_verdict_is_taken_into_the_answers_results(alice_client, evaluation):
+    from chat.evals import graders, judges
+    from chat.models import EvaluationJudgement
+
+    _import(alice_client, evaluation, b"city,expected\nParis,France\n")
+    _check(
+        alice_client,
+        evaluation,
+        kind="judge",
+        rubric='Mentions "France"',
+        model="kimi-k2-thinking",
+        provider="",
+    )
+    evaluation.refresh_from_db()
+    run = _finished_run(evaluation, lambda case, column, repeat: "It is in France.")
+    runs.grade(run)  # no judge is asked without the owner's providers
+    row = run.rows.get()
+    answer = ComparisonRun.objects.get(comparison=row.comparison).message
+    assert row.grades == {str(answer.pk): [None]}
+    page = alice_client.get(reverse("chat-eval-run", args=[evaluation.pk, 1]))
+    html = page.content.decode()
+    assert "waiting for the judge" in html and 'hx-trigger="every 2s"' in html
+
+    # What judges.start makes: a one-column comparison of the rubric and the answer.
+    check = run.checks[0]
+    system, user = graders.judge_messages(check["rubric"], graders.Cell("It is in France."))
+    judge = Comparison.objects.create(
+        owner=evaluation.owner,
+        system_prompt=system["content"],
+        messages=[user],
+        columns=[judges.judge_settings(check)],
+    )
+    EvaluationJudgement.objects.create(row=row, answer=answer, check_index=0, comparison=judge)
+    upstream = Provider("sim", "http://127.0.0.1:9/v1", False)
+    compare_runs._create_run(judge, lambda column: upstream)
+    reply = ComparisonRun.objects.get(comparison=judge).message
+    Message.objects.filter(pk=reply.pk).update(status="complete", content="PASS: It says France.")
+    runs.grade(run)
+    row.refresh_from_db()
+    assert row.grades[str(answer.pk)] == [
+        {"passed": True, "reason": "It says France.", "judge": judge.pk}
+    ]
+    cell = alice_client.get(reverse("chat-eval-cell", args=[evaluation.pk, 1, answer.pk]))
+    html = cell.content.decode()
+    assert "It says France." in html
+    assert reverse("chat-compare-code", args=[judge.pk, 1]) in html
+    assert (
+        judge.display_title not in alice_client.get(reverse("chat-compare-list")).content.decode()
+    )
