@@ -125,6 +125,11 @@ def _page_context(
         "sweep": sweep[: len(plan.SWEEP_ROWS)],
         "sweepable": SWEEPABLE,
         "base": params.form_values(evaluation.base_settings),
+        "also_sent": [
+            (params.PARAMS[name].label, params.form_values(evaluation.base_settings)[name])
+            for name in params.changed_settings(evaluation.base_settings)
+            if name in params.PARAMS and name not in ("model", "temperature", "max_tokens")
+        ],
         "estimate": estimate,
         "cost_estimate": _cost_estimate(evaluation, system_prompt, messages, columns),
         "confirm_limit": settings.PLAYGROUND_COMPARE_CONFIRM_REQUESTS,

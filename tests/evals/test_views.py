@@ -456,3 +456,22 @@ def test_a_judges_verdict_is_taken_into_the_answers_results(alice_client, evalua
     assert (
         judge.display_title not in alice_client.get(reverse("chat-compare-list")).content.decode()
     )
+
+
+def test_stop_all_stops_every_queued_answer_and_says_why_each_failed(alice_client, ready):
+    run = runs.create(ready)
+    upstream = Provider("sim", "http://127.0.0.1:9/v1", False)
+    for row in run.rows.all():
+        compare_runs._create_run(row.comparison, lambda column: upstream)
+    html = alice_client.get(reverse("chat-eval-run", args=[ready.pk, 1])).content.decode()
+    assert "Stop all" in html and "12 of 12 answers still streaming or queued" in html
+    alice_client.post(reverse("chat-eval-stop", args=[ready.pk, 1]))
+    statuses = set(
+        Message.objects.filter(role="assistant", conversation__hidden=True).values_list(
+            "status", flat=True
+        )
+    )
+    assert statuses == {"stopped"}
+    html = alice_client.get(reverse("chat-eval-run", args=[ready.pk, 1])).content.decode()
+    assert "Stop all" not in html
+    assert "Stopped before the answer finished." in html
