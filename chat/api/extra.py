@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from chat.api import jsonshape
+
 # Enough for a few providers' switches and a small nested object; a request body is
 # not the place for data. Counted on the compact JSON, so indentation costs nothing.
 MAX_EXTRA_BYTES = 4096
@@ -80,7 +82,7 @@ def read_extra(
 def _checked(
     value: dict[str, object], label: str, owners: Mapping[str, str]
 ) -> tuple[dict[str, object] | None, str | None]:
-    if _depth(value) > MAX_EXTRA_DEPTH:
+    if jsonshape.depth(value, MAX_EXTRA_DEPTH) > MAX_EXTRA_DEPTH:
         return None, _too_deep(label)
     problem = _text_problem(value)
     if problem:
@@ -104,24 +106,6 @@ def _refuse_constant(name: str) -> object:
 
 def _too_deep(label: str) -> str:
     return f"{label} are nested too deeply: at most {MAX_EXTRA_DEPTH} levels of objects and arrays."
-
-
-def _depth(value: object) -> int:
-    """How deeply arrays and objects nest: `{"a": [1]}` is 2. Iterative, and it stops
-    counting past the limit, so any value is measured quickly."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if not isinstance(item, dict | list):
-            continue
-        deepest = max(deepest, level)
-        if level <= MAX_EXTRA_DEPTH:
-            stack.extend((child, level + 1) for child in _children(item))
-    return deepest
-
-
-def _children(item: dict[str, object] | list[object]) -> list[object]:
-    return list(item.values()) if isinstance(item, dict) else item
 
 
 def _text_problem(value: object) -> str | None:

@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from chat.api import jsonshape
+
 MAX_TOOLS = 128
 MAX_TOOLS_DEPTH = 64  # JSON Schemas nest, but not this deep; Python's json stops near 1000
 TOOL_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -19,7 +21,7 @@ def validate_tools(tools: object) -> str | None:
         return "Tools must be a JSON array of tool objects."
     if len(tools) > MAX_TOOLS:
         return f"At most {MAX_TOOLS} tools (you gave {len(tools)})."
-    if _depth(tools) > MAX_TOOLS_DEPTH:
+    if jsonshape.depth(tools, MAX_TOOLS_DEPTH) > MAX_TOOLS_DEPTH:
         return too_deep("Tools")
     seen: dict[str, int] = {}
     for number, tool in enumerate(tools, start=1):
@@ -35,21 +37,6 @@ def validate_tools(tools: object) -> str | None:
 
 def too_deep(label: str) -> str:
     return f"{label} are nested too deeply: at most {MAX_TOOLS_DEPTH} levels of arrays and objects."
-
-
-def _depth(value: object) -> int:
-    """How deeply arrays and objects nest in a JSON value; iterative, so that a value too
-    deep to walk recursively is measured too: `[[1], {}]` is 2."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if not isinstance(item, dict | list):
-            continue
-        deepest = max(deepest, level)
-        children = item.values() if isinstance(item, dict) else item
-        if level <= MAX_TOOLS_DEPTH:  # deeper than that is already the answer
-            stack.extend((child, level + 1) for child in children)
-    return deepest
 
 
 def _tool_error(tool: object) -> str | None:
