@@ -16,6 +16,9 @@ from chat.compare import grid
 from chat.prompts import variables
 
 MAX_REPEATS = grid.MAX_REPEATS
+# A run is made (its comparisons and queued answers written) while the person waits, and
+# then holds their queue: past this many requests, fewer cases, columns or repeats.
+MAX_REQUESTS = 2000
 SWEEP_ROWS = range(grid.MAX_SWEEP_PARAMS)
 
 

@@ -475,3 +475,34 @@ def test_stop_all_stops_every_queued_answer_and_says_why_each_failed(alice_clien
     html = alice_client.get(reverse("chat-eval-run", args=[ready.pk, 1])).content.decode()
     assert "Stop all" not in html
     assert "Stopped before the answer finished." in html
+
+
+def test_a_saved_prompts_page_leads_to_a_new_evaluation_of_it(alice_client, prompt):
+    page = alice_client.get(reverse("chat-prompt", args=[prompt.pk])).content.decode()
+    link = f"{reverse('chat-evals')}?prompt={prompt.pk}"
+    assert link in page
+    form = alice_client.get(link).content.decode()
+    assert f'<option value="{prompt.pk}" selected>Saved prompt: Countries</option>' in form
+
+
+def test_someone_elses_saved_prompt_cannot_be_evaluated(bob_client, prompt):
+    response = bob_client.post(reverse("chat-eval-new"), {"prompt": prompt.pk})
+    assert response.status_code == 404
+    assert not Evaluation.objects.exists()
+
+
+def test_a_run_of_more_requests_than_a_run_may_make_is_refused(alice_client, evaluation):
+    rows = b"city\n" + b"".join(f"City {i}\n".encode() for i in range(200))
+    _import(alice_client, evaluation, rows)
+    alice_client.post(
+        reverse("chat-eval-settings", args=[evaluation.pk]),
+        {"repeats": "10", "sweep-0-name": "temperature", "sweep-0-values": "0.2, 1.5"},
+    )
+    response = alice_client.post(
+        reverse("chat-eval-start", args=[evaluation.pk]), {"confirm": "4000"}
+    )
+    assert response.status_code == 400
+    assert "This run would make 4000 requests; a run makes at most 2000." in (
+        response.content.decode()
+    )
+    assert not EvaluationRun.objects.exists()
