@@ -337,11 +337,13 @@ def run_evaluation(request: AuthedRequest, pk: int) -> HttpResponse:
     columns, _ = plan.columns(evaluation.base_settings, evaluation.sweep)
     estimate = plan.estimate(len(evaluation.cases), columns, evaluation.repeats)
     limit = settings.PLAYGROUND_COMPARE_CONFIRM_REQUESTS
-    if (
-        not errors
-        and estimate.requests > limit
-        and _int(request.POST.get("confirm"), 0) != (estimate.requests)
-    ):
+    if not errors and estimate.requests > plan.MAX_REQUESTS:
+        errors["run"] = (
+            f"This run would make {estimate.requests} requests; a run makes at most "
+            f"{plan.MAX_REQUESTS}. Use fewer test cases, columns or repeats."
+        )
+    confirmed = _int(request.POST.get("confirm"), 0) == estimate.requests
+    if not errors and estimate.requests > limit and not confirmed:
         errors["run"] = (
             f"This run makes {estimate.requests} requests, more than {limit}: "
             f"tick “Run {estimate.requests} requests” to confirm."
