@@ -139,6 +139,14 @@ def first_line(text: str) -> str:
     return line if len(line) <= FIRST_LINE_CHARS else line[: FIRST_LINE_CHARS - 1] + "…"
 
 
+def _thinking(message: Message) -> str:
+    """What a streaming answer shows before its first line: the end of its reasoning."""
+    if message.status != Message.Status.STREAMING or not message.reasoning.strip():
+        return ""
+    tail = " ".join(message.reasoning.split())[-FIRST_LINE_CHARS // 2 :]
+    return f"Thinking… {tail}"
+
+
 def run_view(run: EvaluationRun, sort: str = "case") -> RunView:
     labels = [graders.label(check) for check in run.checks]
     # Not run.rows.all(): rows prefetched before grading would show stale grades.
@@ -162,7 +170,7 @@ def run_view(run: EvaluationRun, sort: str = "case") -> RunView:
                 message=message,
                 repeat=slot.repeat,
                 grade=row.grades.get(str(message.pk)),
-                first_line=first_line(message.content),
+                first_line=first_line(message.content) or _thinking(message),
                 check_labels=labels,
             )
         )

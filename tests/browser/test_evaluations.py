@@ -17,6 +17,8 @@ from playwright.sync_api import Browser, Page, expect
 from chat.models import PromptVersion, SavedPrompt
 from tests.browser.conftest import sign_up
 
+# Slow enough that the matrix shows answers streaming, short enough for a fast suite.
+SLOW = "[[sim:tps=40]]"
 CSV = b"city,expected,note\nParis,Paris,capital\nLyon,Lyon,\nTurin,Italy,north\n"
 
 
@@ -25,7 +27,7 @@ def _saved_prompt(username: str) -> None:
     PromptVersion.objects.create(
         prompt=prompt,
         number=1,
-        messages=[{"role": "user", "content": "Which country is {{city}} in?"}],
+        messages=[{"role": "user", "content": f"Which country is {{{{city}}}} in? {SLOW}"}],
         settings={"model": "kimi-k2-thinking", "temperature": 1.0, "max_tokens": 300},
     )
 
@@ -73,6 +75,9 @@ def test_an_evaluation_is_imported_graded_run_again_compared_opened_and_shared(
 
     page.get_by_role("button", name="Run evaluation").click()
     expect(page).to_have_url(re.compile(r"/evals/\d+/runs/1/$"))
+    # The matrix refreshes while the answers stream, each showing its status.
+    expect(page.locator(".run-status")).to_contain_text("Running")
+    expect(page.locator('.answer-cell[data-status="streaming"]').first).to_be_visible()
     _wait_done(page, 12)
     cells = page.locator(".answer-cell")
     expect(cells).to_have_count(12)
@@ -87,7 +92,7 @@ def test_an_evaluation_is_imported_graded_run_again_compared_opened_and_shared(
 
     # Edit the prompt (a new version of the saved prompt) and run again.
     page.get_by_role("link", name="Edit and run again").click()
-    page.get_by_label("User message").fill("Which country is {{city}} in, Italy?")
+    page.get_by_label("User message").fill(f"Which country is {{{{city}}}} in, Italy? {SLOW}")
     page.get_by_role("button", name="Save as version 2").click()
     expect(page.get_by_role("status")).to_contain_text("Saved as version 2 of Countries.")
     page.get_by_role("button", name="Run evaluation").click()
