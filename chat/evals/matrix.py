@@ -114,7 +114,27 @@ def case_key(case: Mapping[str, object]) -> str:
     )
 
 
-Key = tuple[str, str, str]  # (case_key, column label, check label)
+Key = tuple[str, str, str]  # (case_key, column name, check label)
+
+
+def pair_columns(old: Sequence[str], new: Sequence[str]) -> dict[int, int]:
+    """Which column of an earlier run each column of a later one is compared with (new
+    index -> old index): the one of the same name, else the one in the same place whose
+    name the later run does not use (a setting edited between the runs).
+
+    >>> pair_columns(["T 0.2", "T 1.5"], ["T 1.5", "T 0.3"])
+    {0: 1}
+    >>> pair_columns(["T 0.2"], ["T 0.3"])
+    {0: 0}
+    """
+    by_name = {name: index for index, name in enumerate(old)}
+    pairs = {index: by_name[name] for index, name in enumerate(new) if name in by_name}
+    taken = set(pairs.values())
+    for index, _ in enumerate(new):
+        if index not in pairs and index < len(old) and index not in taken and old[index] not in new:
+            pairs[index] = index
+            taken.add(index)
+    return pairs
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,16 @@ from chat.models import ComparisonRun, EvaluationRow, EvaluationRun, Message
 from chat.pricing import prices
 
 FIRST_LINE_CHARS = 120
+# Rows in test-case order, failing first overall, or failing first in one column
+# ("column-2", from 1).
 SORTS = ("case", "failing")
+
+
+def is_sort(sort: str, columns: int) -> bool:
+    if sort in SORTS:
+        return True
+    name, _, number = sort.partition("-")
+    return name == "column" and number.isdigit() and 1 <= int(number) <= columns
 
 
 @dataclass
@@ -75,6 +84,10 @@ class ColumnView:
     check_labels: list[str] = field(default_factory=list)
     # What its answers cost at the operator's prices ("unknown" without a price).
     cost: str = ""
+
+    @property
+    def sort_key(self) -> str:
+        return f"column-{self.index + 1}"
 
     @property
     def rates(self) -> list[tuple[str, matrix.Rate]]:
@@ -180,6 +193,10 @@ def run_view(run: EvaluationRun, sort: str = "case") -> RunView:
     ]
     if sort == "failing":
         rows.sort(key=lambda row: (-row.failures, row.index))
+    elif sort.startswith("column-") and is_sort(sort, len(run.columns)):
+        column = int(sort.partition("-")[2]) - 1
+        order = {False: 0, None: 1, True: 2}  # failing, then unknown, then passing
+        rows.sort(key=lambda row: (order[row.verdicts[column]], row.index))
     table = prices.table()
     column_labels = grid.column_labels(run.columns)
     changes = grid.differences(run.columns)
@@ -216,14 +233,17 @@ class ChangeView:
     reasons: list[str]
 
 
-def verdicts(view: RunView) -> dict[matrix.Key, bool | None]:
-    """(test case, column label, check label) -> whether it passed, to match runs by."""
+def verdicts(view: RunView, names: Mapping[int, str]) -> dict[matrix.Key, bool | None]:
+    """(test case, column name, check label) -> whether it passed, for the columns
+    `names` names (by index), to match runs by."""
     found: dict[matrix.Key, bool | None] = {}
     for row in view.rows:
         for index, column in enumerate(row.cells):
+            if index not in names:
+                continue
             grades = [cell.grade for cell in column]
             for number, label in enumerate(view.checks):
-                key = (matrix.case_key(row.case), view.columns[index].label, label)
+                key = (matrix.case_key(row.case), names[index], label)
                 found[key] = matrix.case_check_passed(grades, number)
     return found
 
@@ -231,21 +251,30 @@ def verdicts(view: RunView) -> dict[matrix.Key, bool | None]:
 def compare_runs(old: RunView, new: RunView) -> list[ChangeView]:
     """Test cases (in a column) with a check that went from pass to fail or back
     between two runs, with a word diff of their first answers and why the failing
-    run failed. A row whose checks flipped both ways is listed under "broke"."""
+    run failed. A row whose checks flipped both ways is listed under "broke". Columns
+    are paired by name, or by place when a setting changed (matrix.pair_columns)."""
+    new_labels = [column.label for column in new.columns]
+    old_labels = [column.label for column in old.columns]
+    pairs = matrix.pair_columns(old_labels, new_labels)
+    names = {
+        new_index: label if label == old_labels[old_index] else f"{old_labels[old_index]} → {label}"
+        for new_index, old_index in pairs.items()
+        for label in [new_labels[new_index]]
+    }
+    old_names = {old_index: names[new_index] for new_index, old_index in pairs.items()}
     answers = {}
-    for view in (old, new):
+    for view, named in ((old, old_names), (new, names)):
         for row in view.rows:
             for index, column in enumerate(row.cells):
-                if column:
-                    key = (matrix.case_key(row.case), view.columns[index].label)
-                    answers[(view.run.pk, key)] = (row, column)
+                if column and index in named:
+                    answers[(view.run.pk, matrix.case_key(row.case), named[index])] = (row, column)
     grouped: dict[tuple[str, str], list[matrix.Change]] = {}
-    for change in matrix.changes(verdicts(old), verdicts(new)):
+    for change in matrix.changes(verdicts(old, old_names), verdicts(new, names)):
         grouped.setdefault((change.case_key, change.column), []).append(change)
     found = []
-    for key, flips in grouped.items():
-        old_row, old_cells = answers[(old.run.pk, key)]
-        _, new_cells = answers[(new.run.pk, key)]
+    for (case, column), flips in grouped.items():
+        old_row, old_cells = answers[(old.run.pk, case, column)]
+        _, new_cells = answers[(new.run.pk, case, column)]
         fixed = all(flip.fixed for flip in flips)
         before, after = textdiff.sides(old_cells[0].message.content, new_cells[0].message.content)
         flipped = {flip.check for flip in flips}
@@ -259,7 +288,7 @@ def compare_runs(old: RunView, new: RunView) -> list[ChangeView]:
         found.append(
             ChangeView(
                 name=case_name(old_row.case),
-                column=key[1],
+                column=column,
                 fixed=fixed,
                 checks=[flip.check for flip in flips],
                 before=before,

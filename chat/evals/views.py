@@ -395,7 +395,8 @@ def run_page(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
     runs.mark_interrupted(run)
     runs.grade(run, _provider_for(request))
     sort = request.GET.get("sort", "case")
-    view = results.run_view(run, sort if sort in results.SORTS else "case")
+    sort = sort if results.is_sort(sort, len(run.columns)) else "case"
+    view = results.run_view(run, sort)
     context = {
         "evaluation": evaluation,
         "view": view,

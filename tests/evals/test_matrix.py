@@ -103,3 +103,18 @@ def test_the_chart_has_a_point_per_graded_run_from_left_to_right():
     assert points[0].y == matrix.CHART_HEIGHT - matrix.CHART_PAD  # 0% at the bottom
     assert points[2].y == matrix.CHART_PAD  # 100% at the top
     assert matrix.chart_points([(1, None)]) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "pairs"),
+    [
+        pytest.param(["A", "B"], ["A", "B"], {0: 0, 1: 1}, id="the same columns"),
+        pytest.param(["A", "B"], ["B", "A"], {0: 1, 1: 0}, id="reordered, by name"),
+        pytest.param(["A", "B"], ["A", "C"], {0: 0, 1: 1}, id="one setting edited, by place"),
+        pytest.param(["A", "B"], ["B", "C"], {0: 1}, id="a place whose name moved is not reused"),
+        pytest.param(["A"], ["A", "B"], {0: 0}, id="a new column has no pair"),
+        pytest.param([], ["A"], {}, id="nothing before"),
+    ],
+)
+def test_columns_of_two_runs_pair_by_name_then_by_place(old, new, pairs):
+    assert matrix.pair_columns(old, new) == pairs

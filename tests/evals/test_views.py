@@ -506,3 +506,44 @@ def test_a_run_of_more_requests_than_a_run_may_make_is_refused(alice_client, eva
         response.content.decode()
     )
     assert not EvaluationRun.objects.exists()
+
+
+def test_what_changed_pairs_a_column_whose_setting_was_edited(alice_client, ready):
+    right = ["France", "France", "Italy"]
+    _finished_run(ready, lambda case, column, repeat: f"It is in {right[case]}.")
+    alice_client.post(
+        reverse("chat-eval-settings", args=[ready.pk]),
+        {"repeats": "2", "sweep-0-name": "temperature", "sweep-0-values": "0.3, 1.5"},
+    )
+    ready.refresh_from_db()
+    _finished_run(
+        ready,
+        lambda case, column, repeat: (
+            "It is in Spain." if column == 0 else f"It is in {right[case]}."
+        ),
+    )
+    html = alice_client.get(
+        reverse("chat-eval-changes", args=[ready.pk]) + "?a=1&b=2"
+    ).content.decode()
+    assert html.count('class="change-row"') == 3  # every case of the edited column
+    assert "Temperature 0.2 → Temperature 0.3" in html
+    assert "Temperature 1.5" not in html.split("Now failing")[1]
+
+
+@pytest.mark.parametrize(
+    ("sort", "first"),
+    [("case", "Paris"), ("failing", "Turin"), ("column-2", "Lyon"), ("column-9", "Paris")],
+    ids=["test case order", "failing first", "failing first in column 2", "no such column"],
+)
+def test_the_matrix_sorts_its_rows(alice_client, ready, sort, first):
+    def content(case, column, repeat):
+        if (case, column) == (1, 1):
+            return "It is in Spain."  # Lyon fails in column 2 only
+        return "It is in Spain." if case == 2 else "It is in France."  # Turin everywhere
+
+    _finished_run(ready, content)
+    url = reverse("chat-eval-run", args=[ready.pk, 1]) + f"?sort={sort}"
+    html = alice_client.get(url).content.decode()
+    body = html[html.index("<tbody>") :]
+    names = ["Paris", "Lyon", "Turin"]
+    assert min(names, key=body.index) == first
