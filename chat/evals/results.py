@@ -272,9 +272,9 @@ def compare_runs(old: RunView, new: RunView) -> list[ChangeView]:
     for change in matrix.changes(verdicts(old, old_names), verdicts(new, names)):
         grouped.setdefault((change.case_key, change.column), []).append(change)
     found = []
-    for (case, column), flips in grouped.items():
-        old_row, old_cells = answers[(old.run.pk, case, column)]
-        _, new_cells = answers[(new.run.pk, case, column)]
+    for (case, name), flips in grouped.items():
+        old_row, old_cells = answers[(old.run.pk, case, name)]
+        _, new_cells = answers[(new.run.pk, case, name)]
         fixed = all(flip.fixed for flip in flips)
         before, after = textdiff.sides(old_cells[0].message.content, new_cells[0].message.content)
         flipped = {flip.check for flip in flips}
@@ -288,7 +288,7 @@ def compare_runs(old: RunView, new: RunView) -> list[ChangeView]:
         found.append(
             ChangeView(
                 name=case_name(old_row.case),
-                column=column,
+                column=name,
                 fixed=fixed,
                 checks=[flip.check for flip in flips],
                 before=before,
