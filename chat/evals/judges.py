@@ -4,7 +4,7 @@ Each judgement is a one-column comparison of its own (hidden from the comparison
 list): the rubric and the answer sent to the check's provider and model through
 compare mode's queue and cap, so it streams, stops and shows its code ("view code" of
 its column) like any run. Its answer is read as PASS or FAIL with a reason
-(graders.parse_verdict) into the graded answer's results.
+(verdicts.parse_verdict) into the graded answer's results.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from asgiref.sync import async_to_sync
 
 from chat.api import params
 from chat.compare import runs as compare_runs
-from chat.evals import graders
+from chat.evals import graders, verdicts
 from chat.models import (
     Comparison,
     ComparisonRun,
@@ -49,7 +49,7 @@ def start(
             continue
         if EvaluationJudgement.objects.filter(answer=message, check_index=index).exists():
             continue
-        system, user = graders.judge_messages(str(check["rubric"]), cell)
+        system, user = verdicts.judge_messages(str(check["rubric"]), cell)
         comparison = Comparison.objects.create(
             owner_id=run.evaluation.owner_id,
             title=f"Judge · {run.evaluation.display_title} · run {run.number}"[:200],
@@ -64,7 +64,7 @@ def start(
         async_to_sync(compare_runs.start)(comparison, provider_for)
 
 
-def verdicts(row: EvaluationRow) -> dict[tuple[int, int], dict[str, object]]:
+def replies(row: EvaluationRow) -> dict[tuple[int, int], dict[str, object]]:
     """(answer id, check index) -> the result of each judgement of the row that ended."""
     found = {}
     judgements = list(EvaluationJudgement.objects.filter(row=row))
@@ -77,7 +77,7 @@ def verdicts(row: EvaluationRow) -> dict[tuple[int, int], dict[str, object]]:
         if reply is None or reply.status in compare_runs.ACTIVE:
             continue
         if reply.status == Message.Status.COMPLETE:
-            result = graders.parse_verdict(reply.content)
+            result = verdicts.parse_verdict(reply.content)
             outcome = {"passed": result.passed, "reason": result.reason}
         else:
             outcome = {"passed": False, "reason": FAILED.format(status=reply.status)}

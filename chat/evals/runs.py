@@ -165,7 +165,7 @@ def grade(
             if judged and provider_for is not None and message.status == Message.Status.COMPLETE:
                 judges.start(run, row, message, provider_for)
         if judged:
-            for (answer, index), result in judges.verdicts(row).items():
+            for (answer, index), result in judges.replies(row).items():
                 kept = grades.get(str(answer))
                 if kept is not None and kept[index] is None:
                     grades[str(answer)] = [*kept[:index], result, *kept[index + 1 :]]

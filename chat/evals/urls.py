@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.evals import views
+from chat.evals import run_views, views
 
 urlpatterns = [
     path("evals/", views.evaluation_list, name="chat-evals"),
@@ -24,27 +24,27 @@ urlpatterns = [
     path("evals/<int:pk>/run/", views.run_evaluation, name="chat-eval-start"),
     path("evals/<int:pk>/title/", views.rename_evaluation, name="chat-eval-rename"),
     path("evals/<int:pk>/delete/", views.delete_evaluation, name="chat-eval-delete"),
-    path("evals/<int:pk>/changes/", views.changes_page, name="chat-eval-changes"),
-    path("evals/<int:pk>/runs/<int:number>/", views.run_page, name="chat-eval-run"),
-    path("evals/<int:pk>/runs/<int:number>/stop/", views.stop_run, name="chat-eval-stop"),
+    path("evals/<int:pk>/changes/", run_views.changes_page, name="chat-eval-changes"),
+    path("evals/<int:pk>/runs/<int:number>/", run_views.run_page, name="chat-eval-run"),
+    path("evals/<int:pk>/runs/<int:number>/stop/", run_views.stop_run, name="chat-eval-stop"),
     path(
         "evals/<int:pk>/runs/<int:number>/answers/<int:message_pk>/",
-        views.cell_page,
+        run_views.cell_page,
         name="chat-eval-cell",
     ),
     path(
         "evals/<int:pk>/runs/<int:number>/answers/<int:message_pk>/open/",
-        views.open_cell,
+        run_views.open_cell,
         name="chat-eval-open",
     ),
     path(
         "evals/<int:pk>/runs/<int:number>/export.json",
-        views.export_run_json,
+        run_views.export_run_json,
         name="chat-eval-json",
     ),
     path(
         "evals/<int:pk>/runs/<int:number>/export.csv",
-        views.export_run_csv,
+        run_views.export_run_csv,
         name="chat-eval-csv",
     ),
 ]

@@ -1,22 +1,14 @@
-"""Evaluations' pages: the list, one evaluation (its prompt, test cases, checks and
-settings, each section saved on its own), a run's matrix, one answer, what changed
-between two runs, and the downloads.
-
-A run page polls its matrix while answers stream (htmx `every 2s`); each row's
-comparison page streams its answers live over compare mode's socket.
-"""
+"""Evaluations' pages: the list, and one evaluation (its prompt, test cases, checks and
+settings, each section saved on its own), running, renaming and deleting it. A run's
+pages are run_views.py."""
 
 from __future__ import annotations
-
-import csv
-import io
-import json
 
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,9 +16,9 @@ from chat import web
 from chat.api import params
 from chat.compare import grid
 from chat.evals import cases as case_files
-from chat.evals import graders, matrix, plan, results, runs
+from chat.evals import graders, lookup, matrix, plan, results, runs
 from chat.limits import starts
-from chat.models import Evaluation, EvaluationRun, Message, PromptVersion, SavedPrompt
+from chat.models import Evaluation, PromptVersion, SavedPrompt
 from chat.pricing import cost, prices
 from chat.providers import upstreams
 from chat.web import AuthedRequest
@@ -66,7 +58,7 @@ def new_evaluation(request: AuthedRequest) -> HttpResponse:
     prompt = None
     choice = request.POST.get("prompt", "").strip()
     if choice:
-        prompt = SavedPrompt.objects.filter(owner=request.user, pk=_pk(choice)).first()
+        prompt = SavedPrompt.objects.filter(owner=request.user, pk=lookup.pk_of(choice)).first()
         if prompt is None:
             raise Http404("No such saved prompt.")
     version = prompt.versions.order_by("-number").first() if prompt else None
@@ -88,7 +80,7 @@ def new_evaluation(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_GET
 def evaluation_page(request: AuthedRequest, pk: int) -> HttpResponse:
-    evaluation = _owned(request, pk)
+    evaluation = lookup.owned(request, pk)
     return render(request, PAGE, _page_context(request, evaluation))
 
 
@@ -100,7 +92,7 @@ def _page_context(
     columns, column_errors = plan.columns(evaluation.base_settings, evaluation.sweep)
     estimate = plan.estimate(len(evaluation.cases), columns, evaluation.repeats)
     for run in evaluation.runs.all():
-        runs.grade(run, _provider_for(request))  # answers that ended since anyone looked
+        runs.grade(run, lookup.provider_for(request))  # answers that ended since anyone looked
     all_runs = list(evaluation.runs.order_by("number").prefetch_related("rows"))
     history = results.history(all_runs)
     points = matrix.chart_points([(run.number, rate.percent) for run, rate in history])
@@ -155,7 +147,7 @@ def save_prompt(request: AuthedRequest, pk: int) -> HttpResponse:
     """The system prompt and user message: the evaluation's own, or for a saved prompt
     a new version of it (its other messages and settings kept), which the next run
     takes."""
-    evaluation = _owned(request, pk)
+    evaluation = lookup.owned(request, pk)
     system_prompt = request.POST.get("system_prompt", "")
     user_message = request.POST.get("user_message", "")
     if evaluation.prompt is None:
@@ -194,9 +186,9 @@ def save_prompt(request: AuthedRequest, pk: int) -> HttpResponse:
 def save_cases(request: AuthedRequest, pk: int) -> HttpResponse:
     """The edited grid: every row's values, expected output and note; rows ticked
     "Remove" go, and "Add a row" adds an empty one."""
-    evaluation = _owned(request, pk)
-    names = _variables(evaluation)
-    count = min(_int(request.POST.get("rows"), 0), case_files.MAX_CASES + 1)
+    evaluation = lookup.owned(request, pk)
+    names = lookup.variables(evaluation)
+    count = min(lookup.whole(request.POST.get("rows"), 0), case_files.MAX_CASES + 1)
     rows = []
     for index in range(count):
         if request.POST.get(f"case-{index}-remove"):
@@ -222,8 +214,8 @@ def save_cases(request: AuthedRequest, pk: int) -> HttpResponse:
 def import_cases(request: AuthedRequest, pk: int) -> HttpResponse:
     """Test cases from a CSV or JSONL file, or pasted from a spreadsheet: they replace
     the current ones, or are added after them; a bad file changes nothing."""
-    evaluation = _owned(request, pk)
-    names = _variables(evaluation)
+    evaluation = lookup.owned(request, pk)
+    names = lookup.variables(evaluation)
     upload = request.FILES.get("file")
     pasted = request.POST.get("pasted", "")
     if upload is not None:
@@ -253,22 +245,22 @@ def import_cases(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def export_cases(request: AuthedRequest, pk: int, kind: str) -> HttpResponse:
-    evaluation = _owned(request, pk)
+    evaluation = lookup.owned(request, pk)
     if kind not in ("csv", "jsonl"):
         raise Http404("Test cases download as .csv or .jsonl.")
-    names = _variables(evaluation)
+    names = lookup.variables(evaluation)
     found = [case_files.case_from_dict(case) for case in evaluation.cases]
     if kind == "csv":
         body, content_type = case_files.to_csv(found, names), "text/csv; charset=utf-8"
     else:
         body, content_type = case_files.to_jsonl(found, names), "application/x-ndjson"
-    return _download(body, content_type, f"{_slug(evaluation)}-cases.{kind}")
+    return lookup.download(body, content_type, f"{lookup.slug(evaluation)}-cases.{kind}")
 
 
 @login_required
 @require_POST
 def add_check(request: AuthedRequest, pk: int) -> HttpResponse:
-    evaluation = _owned(request, pk)
+    evaluation = lookup.owned(request, pk)
     fields = {key: str(value) for key, value in request.POST.items()}
     check, error = graders.parse_check(fields)
     if check is not None and check.get("kind") == "judge":
@@ -285,7 +277,7 @@ def add_check(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def remove_check(request: AuthedRequest, pk: int, index: int) -> HttpResponse:
-    evaluation = _owned(request, pk)
+    evaluation = lookup.owned(request, pk)
     if not 0 <= index < len(evaluation.checks):
         raise Http404("No such check.")
     evaluation.checks = [c for i, c in enumerate(evaluation.checks) if i != index]
@@ -298,7 +290,7 @@ def remove_check(request: AuthedRequest, pk: int, index: int) -> HttpResponse:
 def save_settings(request: AuthedRequest, pk: int) -> HttpResponse:
     """The base model and temperature, the sweep (up to two parameters, values by
     commas) and the repeats; the columns they make are shown before any run."""
-    evaluation = _owned(request, pk)
+    evaluation = lookup.owned(request, pk)
     form = {**params.form_values(evaluation.base_settings)}
     for name in ("model", "temperature", "max_tokens"):
         if name in request.POST:
@@ -332,7 +324,7 @@ def save_settings(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def run_evaluation(request: AuthedRequest, pk: int) -> HttpResponse:
     """Start a run, or say why not (and start nothing)."""
-    evaluation = _owned(request, pk)
+    evaluation = lookup.owned(request, pk)
     errors = runs.problems(evaluation)
     columns, _ = plan.columns(evaluation.base_settings, evaluation.sweep)
     estimate = plan.estimate(len(evaluation.cases), columns, evaluation.repeats)
@@ -342,28 +334,28 @@ def run_evaluation(request: AuthedRequest, pk: int) -> HttpResponse:
             f"This run would make {estimate.requests} requests; a run makes at most "
             f"{plan.MAX_REQUESTS}. Use fewer test cases, columns or repeats."
         )
-    confirmed = _int(request.POST.get("confirm"), 0) == estimate.requests
+    confirmed = lookup.whole(request.POST.get("confirm"), 0) == estimate.requests
     if not errors and estimate.requests > limit and not confirmed:
         errors["run"] = (
             f"This run makes {estimate.requests} requests, more than {limit}: "
             f"tick “Run {estimate.requests} requests” to confirm."
         )
     if not errors:
-        provider_for = _provider_for(request)
+        provider_for = lookup.provider_for(request)
         server_key = any(not provider_for(column).is_personal for column in columns)
         if refused := starts.refusal(request.user.pk, spends_server_key=server_key):
             errors["run"] = refused
     if errors:
         return _section_error(request, evaluation, errors)
     run = runs.create(evaluation)
-    runs.start(run, _provider_for(request))
+    runs.start(run, lookup.provider_for(request))
     return redirect("chat-eval-run", pk=pk, number=run.number)
 
 
 @login_required
 @require_POST
 def rename_evaluation(request: AuthedRequest, pk: int) -> HttpResponse:
-    evaluation = _owned(request, pk)
+    evaluation = lookup.owned(request, pk)
     evaluation.title = " ".join(request.POST.get("title", "").split())[:200]
     evaluation.save(update_fields=["title", "updated_at"])
     flash.success(request, "Renamed.")
@@ -373,7 +365,7 @@ def rename_evaluation(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_evaluation(request: AuthedRequest, pk: int) -> HttpResponse:
-    evaluation = _owned(request, pk)
+    evaluation = lookup.owned(request, pk)
     if request.method == "POST":
         for run in evaluation.runs.all():
             runs.delete(run)
@@ -382,133 +374,6 @@ def delete_evaluation(request: AuthedRequest, pk: int) -> HttpResponse:
         flash.success(request, f"Deleted “{title}”.")
         return redirect("chat-evals")
     return render(request, "evals/delete_confirm.html", {"evaluation": evaluation})
-
-
-# -- a run ---------------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def run_page(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
-    evaluation = _owned(request, pk)
-    run = _run(evaluation, number)
-    runs.mark_interrupted(run)
-    runs.grade(run, _provider_for(request))
-    sort = request.GET.get("sort", "case")
-    sort = sort if results.is_sort(sort, len(run.columns)) else "case"
-    view = results.run_view(run, sort)
-    context = {
-        "evaluation": evaluation,
-        "view": view,
-        "sort": sort,
-        "cap": settings.PLAYGROUND_COMPARE_CONCURRENCY,
-        "previous": evaluation.runs.filter(number__lt=run.number).order_by("-number").first(),
-    }
-    template = f"{RUN_PAGE}#matrix" if request.GET.get("fragment") == "matrix" else RUN_PAGE
-    return render(request, template, context)
-
-
-@login_required
-@require_POST
-def stop_run(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
-    run = _run(_owned(request, pk), number)
-    runs.stop(run)
-    flash.success(request, "Stopped: queued answers will not start.")
-    return redirect("chat-eval-run", pk=pk, number=number)
-
-
-@login_required
-@require_GET
-def cell_page(request: AuthedRequest, pk: int, number: int, message_pk: int) -> HttpResponse:
-    """One answer in full: its reasoning beside it, and every check's result."""
-    evaluation = _owned(request, pk)
-    run = _run(evaluation, number)
-    runs.grade(run, _provider_for(request))
-    view = results.run_view(run)
-    for row in view.rows:
-        for index, column in enumerate(row.cells):
-            for cell in column:
-                if cell.message.pk == message_pk:
-                    context = {
-                        "evaluation": evaluation,
-                        "view": view,
-                        "row": row,
-                        "column": view.columns[index],
-                        "cell": cell,
-                    }
-                    return render(request, "evals/cell.html", context)
-    raise Http404("No such answer in this run.")
-
-
-@login_required
-@require_POST
-def open_cell(request: AuthedRequest, pk: int, number: int, message_pk: int) -> HttpResponse:
-    """An ordinary conversation holding this test case's prompt and this answer."""
-    run = _run(_owned(request, pk), number)
-    row = run.rows.filter(comparison__runs__message_id=message_pk).first()
-    if row is None:
-        raise Http404("No such answer in this run.")
-    message = get_object_or_404(Message, pk=message_pk)
-    if message.status in runs.ACTIVE:
-        flash.error(request, "This answer is still streaming: open it once it ends.")
-        return redirect("chat-eval-run", pk=pk, number=number)
-    conversation = runs.open_as_conversation(row, message, request.user)
-    return redirect("chat-conversation", pk=conversation.pk)
-
-
-@login_required
-@require_GET
-def changes_page(request: AuthedRequest, pk: int) -> HttpResponse:
-    """What changed between two runs (`?a=1&b=2`): rows that went from pass to fail and
-    back, each with a word diff of the two answers."""
-    evaluation = _owned(request, pk)
-    numbers = list(evaluation.runs.order_by("-number").values_list("number", flat=True))
-    a, b = _int(request.GET.get("a"), 0), _int(request.GET.get("b"), 0)
-    if not a and not b and len(numbers) >= 2:
-        b, a = numbers[0], numbers[1]
-    context: dict[str, object] = {"evaluation": evaluation, "numbers": numbers, "a": a, "b": b}
-    if a not in numbers or b not in numbers or a == b:
-        context["error"] = "Pick two different runs of this evaluation to compare."
-        return render(request, "evals/changes.html", context, status=400 if a or b else 200)
-    old, new = _run(evaluation, a), _run(evaluation, b)
-    runs.grade(old, _provider_for(request))
-    runs.grade(new, _provider_for(request))
-    old_view, new_view = results.run_view(old), results.run_view(new)
-    found = results.compare_runs(old_view, new_view)
-    context.update(
-        {
-            "old": old_view,
-            "new": new_view,
-            "broke": [c for c in found if not c.fixed],
-            "fixed": [c for c in found if c.fixed],
-        }
-    )
-    return render(request, "evals/changes.html", context)
-
-
-@login_required
-@require_GET
-def export_run_json(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
-    evaluation = _owned(request, pk)
-    run = _run(evaluation, number)
-    runs.grade(run)
-    body = json.dumps(results.run_export(results.run_view(run)), indent=2, ensure_ascii=False)
-    return _download(body, "application/json", f"{_slug(evaluation)}-run-{number}.json")
-
-
-@login_required
-@require_GET
-def export_run_csv(request: AuthedRequest, pk: int, number: int) -> HttpResponse:
-    evaluation = _owned(request, pk)
-    run = _run(evaluation, number)
-    runs.grade(run)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for line in results.matrix_rows(results.run_view(run)):
-        writer.writerow(line)
-    return _download(
-        out.getvalue(), "text/csv; charset=utf-8", f"{_slug(evaluation)}-run-{number}.csv"
-    )
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -537,46 +402,3 @@ def _cost_estimate(
     if summed.exact is None:
         return "Cost unknown: a model has no confirmed price."
     return f"At most {cost.money(summed.exact, prices.currency())} at your prices."
-
-
-def _owned(request: HttpRequest, pk: int) -> Evaluation:
-    return get_object_or_404(Evaluation.objects.owned_by(request.user), pk=pk)
-
-
-def _run(evaluation: Evaluation, number: int) -> EvaluationRun:
-    return get_object_or_404(EvaluationRun, evaluation=evaluation, number=number)
-
-
-def _variables(evaluation: Evaluation) -> list[str]:
-    _, system_prompt, messages = runs.current_prompt(evaluation)
-    return plan.prompt_variables(system_prompt, messages)
-
-
-def _provider_for(request: AuthedRequest):
-    server = web.server_address(request)
-    return lambda column: upstreams.for_choice(
-        request.user, str(column.get("provider") or ""), server
-    )
-
-
-def _download(body: str, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _slug(evaluation: Evaluation) -> str:
-    text = "".join(c if c.isalnum() else "-" for c in evaluation.display_title.lower())
-    return "-".join(part for part in text.split("-") if part)[:60] or "evaluation"
-
-
-def _int(raw: object, default: int) -> int:
-    text = str(raw or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else default
-
-
-def _pk(raw: object) -> int:
-    value = _int(raw, 0)
-    if not value:
-        raise Http404("No such item.")
-    return value

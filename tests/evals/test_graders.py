@@ -11,11 +11,10 @@ from chat.evals.graders import (
     Result,
     grade,
     grade_all,
-    judge_messages,
     label,
     parse_check,
-    parse_verdict,
 )
+from chat.evals.verdicts import judge_messages, parse_verdict
 
 CITY_SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
 FENCED = '```json\n{"city": "Paris"}\n```'

@@ -408,7 +408,7 @@ def test_cost_is_unknown_without_a_price_and_summed_with_one(alice_client, ready
 
 
 def test_a_judges_verdict_is_taken_into_the_answers_results(alice_client, evaluation):
-    from chat.evals import graders, judges
+    from chat.evals import graders, judges, verdicts
     from chat.models import EvaluationJudgement
 
     _import(alice_client, evaluation, b"city,expected\nParis,France\n")
@@ -432,7 +432,7 @@ def test_a_judges_verdict_is_taken_into_the_answers_results(alice_client, evalua
 
     # What judges.start makes: a one-column comparison of the rubric and the answer.
     check = run.checks[0]
-    system, user = graders.judge_messages(check["rubric"], graders.Cell("It is in France."))
+    system, user = verdicts.judge_messages(check["rubric"], graders.Cell("It is in France."))
     judge = Comparison.objects.create(
         owner=evaluation.owner,
         system_prompt=system["content"],

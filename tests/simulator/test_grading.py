@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from chat.evals import graders
+from chat.evals import graders, verdicts
 from chat.simulator import grading
 from chat.simulator.completion import generate
 
 
 def _request(rubric: str, answer: str, expected: str = "") -> list[dict[str, str]]:
-    return graders.judge_messages(rubric, graders.Cell(answer=answer, expected=expected))
+    return verdicts.judge_messages(rubric, graders.Cell(answer=answer, expected=expected))
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def _request(rubric: str, answer: str, expected: str = "") -> list[dict[str, str
 )
 def test_a_grading_request_gets_a_one_line_verdict(rubric, answer, expected, reply):
     assert grading.verdict(_request(rubric, answer, expected)) == reply
-    assert graders.parse_verdict(reply).passed is reply.startswith("PASS")
+    assert verdicts.parse_verdict(reply).passed is reply.startswith("PASS")
 
 
 def test_any_other_request_is_answered_as_usual():
