@@ -308,7 +308,7 @@ def summary_rows(
         ]
         rows.append(
             [
-                _csv_text(label),
+                csv_safe(label),
                 *means,
                 _csv_number(known.get("runs")),
                 _csv_number(known.get("identical_exact")),
@@ -335,7 +335,9 @@ def _csv_count(value: object) -> str:
     return str(len(value)) if isinstance(value, list | tuple) else ""
 
 
-def _csv_text(text: str) -> str:
+def csv_safe(text: str) -> str:
+    """The text as a spreadsheet cell that is never run as a formula (a leading "'"),
+    numbers such as "-1" kept as they are."""
     if text.startswith(_FORMULA_STARTS):
         try:
             float(text)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from chat import textdiff
-from chat.compare import grid
+from chat.compare import exports, grid
 from chat.compare.metrics import run_metrics
 from chat.evals import graders, matrix
 from chat.models import ComparisonRun, EvaluationRow, EvaluationRun, Message
@@ -360,7 +360,8 @@ def run_export(view: RunView) -> dict[str, object]:
 
 def matrix_rows(view: RunView) -> list[list[str]]:
     """The matrix as CSV rows: one per answer, its test case, column, repeat, verdict
-    and each check's result and reason."""
+    and each check's result and reason. A cell a spreadsheet would run as a formula
+    (model output, a test case's text) gets a leading "'"."""
     variables = list(dict.fromkeys(name for row in view.rows for name in row.case["values"]))
     header = [*variables, "expected", "note", "column", "repeat", "status", "passed", "answer"]
     for label in view.checks:
@@ -379,5 +380,5 @@ def matrix_rows(view: RunView) -> list[list[str]]:
                         line += ["", ""]
                     else:
                         line += ["pass" if result.get("passed") else "fail", str(result["reason"])]
-                lines.append(line)
+                lines.append([exports.csv_safe(cell) for cell in line])
     return lines

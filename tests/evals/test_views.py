@@ -547,3 +547,16 @@ def test_the_matrix_sorts_its_rows(alice_client, ready, sort, first):
     body = html[html.index("<tbody>") :]
     names = ["Paris", "Lyon", "Turin"]
     assert min(names, key=body.index) == first
+
+
+def test_the_matrix_csv_never_hands_a_spreadsheet_a_formula(alice_client, ready):
+    _finished_run(ready, lambda case, column, repeat: '=HYPERLINK("http://evil.example")')
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                alice_client.get(reverse("chat-eval-csv", args=[ready.pk, 1])).content.decode()
+            )
+        )
+    )
+    answers = {row[rows[0].index("answer")] for row in rows[1:]}
+    assert answers == {'\'=HYPERLINK("http://evil.example")'}
