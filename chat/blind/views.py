@@ -123,6 +123,16 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def stop_trial(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop both answers: what arrived is kept; the round is then a tie or a skip."""
+    trial = _owned(request, pk)
+    if not trial.voted:
+        async_to_sync(runs.stop)(trial.comparison)
+    return redirect("chat-blind", pk=pk)
+
+
+@login_required
 @require_GET
 def websocket_only(request: HttpRequest, pk: int) -> HttpResponse:
     _owned(request, pk)

@@ -263,3 +263,26 @@ async def test_before_the_vote_the_answers_conversation_does_not_open(alice_asyn
     assert (await alice_async.get(hidden)).status_code == 404
     await alice_async.post(reverse("chat-blind-vote", args=[trial.pk]), {"vote": "tie"})
     assert (await alice_async.get(hidden)).status_code == 200
+
+
+async def test_stop_both_ends_the_answers_keeping_what_arrived(alice_async, bob_async):
+    trial = await start_trial(alice_async, new_trial_data("Stream slowly [[sim:tps=5]]"))
+    assert "Stop both" in await page(alice_async, trial)
+    refused = await bob_async.post(reverse("chat-blind-stop", args=[trial.pk]))
+    assert refused.status_code == 404
+    response = await alice_async.post(reverse("chat-blind-stop", args=[trial.pk]))
+    assert response.status_code == 302
+    await wait_generations()
+    statuses = {
+        m.status
+        async for m in Message.objects.filter(
+            pk__in=ComparisonRun.objects.filter(comparison_id=trial.comparison_id).values(
+                "message_id"
+            )
+        )
+    }
+    assert statuses == {"stopped"}
+    html = main_of(await page(alice_async, trial))
+    assert "Stop both" not in html
+    # A stopped answer is not judged on its merits: a tie or a skip.
+    assert 'value="tie"' in html and 'value="a"' not in html
