@@ -50,6 +50,8 @@ TARGET_MS = 30.0  # the issue's aim for the list and its search (reported, never
 LONG_MESSAGES = 500
 MEDIUM_MESSAGES = 200  # the issue's "200-message conversation"
 COMPARE_COLUMNS = 12
+# An evaluation run: test cases x 2 temperatures x 2 repeats, every answer graded.
+EVAL_CASES = 100
 CHUNK = 100  # conversations per transaction
 BATCH = 5000  # rows per bulk_create batch (Django splits further for SQLite's limits)
 WARM_UP = 3
@@ -188,6 +190,7 @@ class Filled:
     long_pk: int
     medium_pk: int
     comparison_pk: int
+    evaluation_pk: int
     conversations: int
     rare_hits: int  # the bench person's conversations with the rare word
     common_hits: int
@@ -239,6 +242,7 @@ def _fill(args: argparse.Namespace, database_url: str, password: str) -> Filled:
         Message.objects.bulk_create(made, batch_size=BATCH)
     filler.rows += len(made)
     comparison = _comparison(person, filler)
+    evaluation = _evaluation(person, filler)
     # bulk_create stamped updated_at now: the last activity goes back to its own day.
     Conversation.objects.exclude(pk__in=[long.pk, medium.pk]).update(
         updated_at=F("started_at") + timedelta(minutes=args.messages)
@@ -252,6 +256,7 @@ def _fill(args: argparse.Namespace, database_url: str, password: str) -> Filled:
         long_pk=long.pk,
         medium_pk=medium.pk,
         comparison_pk=comparison,
+        evaluation_pk=evaluation,
         conversations=args.conversations + 2,
         rare_hits=filler.rare_hits.get(person.pk, 0),
         common_hits=filler.common_hits.get(person.pk, 0),
@@ -293,6 +298,63 @@ def _comparison(owner, filler: Filler) -> int:
             finished_at=sent + timedelta(seconds=12 + run.column / 2),
         )
     return comparison.pk
+
+
+def _evaluation(owner, filler: Filler) -> int:
+    """An evaluation of EVAL_CASES test cases at two temperatures, run twice, made as the
+    app makes a run (a comparison per test case) and then answered and graded."""
+    from django.utils import timezone
+
+    from chat.api import params
+    from chat.compare import runs as compare_runs
+    from chat.evals import runs
+    from chat.models import ComparisonRun, Evaluation, Message
+    from chat.providers.upstreams import Provider
+
+    evaluation = Evaluation.objects.create(
+        owner=owner,
+        title=f"{EVAL_CASES} test cases",
+        messages=[{"role": "user", "content": "Tell me about {{topic}}."}],
+        cases=[
+            {"values": {"topic": f"topic {i}"}, "expected": "the", "note": ""}
+            for i in range(EVAL_CASES)
+        ],
+        checks=[
+            {"kind": "contains", "text": ""},
+            {"kind": "length", "min": None, "max": 2000},
+            {"kind": "finish_stop"},
+        ],
+        base_settings=params.default_settings(),
+        sweep=[{"name": "temperature", "values": "0.2, 1.5"}],
+        repeats=2,
+    )
+    run = runs.create(evaluation)
+    upstream = Provider("bench upstream", "http://127.0.0.1:9/v1", False)
+    sent = timezone.now() - timedelta(minutes=5)
+    for row in run.rows.select_related("comparison"):
+        compare_runs._create_run(row.comparison, lambda column: upstream)
+    for slot in ComparisonRun.objects.filter(comparison__evaluation_row__run=run):
+        Message.objects.filter(pk=slot.message_id).update(
+            status="complete",
+            content="\n\n".join(filler.rng.choices(filler.texts.answers, k=2)),
+            reasoning="\n\n".join(filler.rng.choices(filler.texts.reasoning, k=2)),
+            finish_reason="stop",
+            usage={"prompt_tokens": 40, "completion_tokens": 300, "reasoning_tokens": 100},
+            sent_at=sent,
+            first_reasoning_at=sent + timedelta(seconds=1),
+            first_content_at=sent + timedelta(seconds=4),
+            finished_at=sent + timedelta(seconds=8 + slot.column),
+        )
+    runs.grade(run)
+    return evaluation.pk
+
+
+def _cells(expected: int) -> Callable[[str], str | None]:
+    def check(body: str) -> str | None:
+        cells = body.count('<div class="answer-cell')
+        return None if cells == expected else f"{cells} answers, {expected} expected"
+
+    return check
 
 
 def _database_name() -> str:
@@ -380,6 +442,11 @@ def _pages(filled: Filled, playground: int) -> list[Page]:
             f"comparison, {COMPARE_COLUMNS} columns",
             f"/compare/{filled.comparison_pk}/",
             _columns(COMPARE_COLUMNS),
+        ),
+        Page(
+            f"evaluation run, {EVAL_CASES} cases x 2 columns x 2",
+            f"/evals/{filled.evaluation_pk}/runs/1/",
+            _cells(EVAL_CASES * 4),
         ),
         Page(f"search, rare word ({RARE})", f"/c/?q={RARE}", _rows(rare, RARE), target=True),
         Page(f"search, common word ({COMMON})", f"/c/?q={COMMON}", _rows(common), target=True),
