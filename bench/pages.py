@@ -332,7 +332,7 @@ def _evaluation(owner, filler: Filler) -> int:
     upstream = Provider("bench upstream", "http://127.0.0.1:9/v1", False)
     sent = timezone.now() - timedelta(minutes=5)
     for row in run.rows.select_related("comparison"):
-        compare_runs._create_run(row.comparison, lambda column: upstream)
+        compare_runs.queue(row.comparison, lambda column: upstream)
     for slot in ComparisonRun.objects.filter(comparison__evaluation_row__run=run):
         Message.objects.filter(pk=slot.message_id).update(
             status="complete",

@@ -186,6 +186,35 @@ class _Request:
     provider: Provider
 
 
+@dataclass
+class Queued:
+    """A comparison's answers, saved as queued, and the requests that will answer them."""
+
+    conversation_id: int
+    user_id: int
+    requests: list[_Request]
+
+
+def queue(comparison: Comparison, provider_for: Callable[[dict[str, object]], Provider]) -> Queued:
+    """Save the comparison's hidden conversation and every answer as queued (the page
+    shows them at once); drain() then starts them."""
+    conversation_id, requests = _create_run(comparison, provider_for)
+    return Queued(conversation_id, comparison.owner_id, requests)
+
+
+async def drain(queued: Queued) -> None:
+    """Start each queued request when the person has a free slot, unless it was stopped;
+    return when every answer has ended."""
+    await _drain(queued.conversation_id, queued.user_id, queued.requests)
+
+
+def keep(task: asyncio.Task[None]) -> asyncio.Task[None]:
+    """A background run, held so it is not collected and tests can wait for it."""
+    generation.RUNNING.add(task)
+    task.add_done_callback(generation.RUNNING.discard)
+    return task
+
+
 async def start(
     comparison: Comparison, provider_for: Callable[[dict[str, object]], Provider]
 ) -> asyncio.Task[None]:
@@ -195,15 +224,11 @@ async def start(
     select). Requests are queued repeat by repeat, so each column gets its first
     answer early.
     """
-    conversation_id, requests = await database_sync_to_async(_create_run)(comparison, provider_for)
+    queued = await database_sync_to_async(queue)(comparison, provider_for)
     # A fresh context, as for a generation (see generation.start): Run is a sync view.
-    task = asyncio.get_running_loop().create_task(
-        _drain(conversation_id, comparison.owner_id, requests),
-        context=contextvars.Context(),
+    return keep(
+        asyncio.get_running_loop().create_task(drain(queued), context=contextvars.Context())
     )
-    generation.RUNNING.add(task)  # a strong reference, and tests can wait for it
-    task.add_done_callback(generation.RUNNING.discard)
-    return task
 
 
 @transaction.atomic

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from asgiref.sync import async_to_sync
-
 from chat.api import params
 from chat.compare import runs as compare_runs
 from chat.evals import graders, verdicts
@@ -35,13 +33,15 @@ def judge_settings(check: dict) -> dict[str, object]:
     return {**settings, "provider": str(check.get("provider") or "")}
 
 
-def start(
+def ask(
     run: EvaluationRun,
     row: EvaluationRow,
     message: Message,
     provider_for: Callable[[dict[str, object]], Provider],
-) -> None:
-    """Ask a judge for every model-graded check of an ended answer, once."""
+) -> list[compare_runs.Queued]:
+    """A judge's request, queued, for every model-graded check of an ended answer (once
+    each); the caller starts them (chat.evals.runs.launch)."""
+    queued = []
     case = run.cases[row.case]
     cell = graders.Cell(answer=message.content, expected=str(case.get("expected") or ""))
     for index, check in enumerate(run.checks):
@@ -61,7 +61,8 @@ def start(
         EvaluationJudgement.objects.create(
             row=row, answer=message, check_index=index, comparison=comparison
         )
-        async_to_sync(compare_runs.start)(comparison, provider_for)
+        queued.append(compare_runs.queue(comparison, provider_for))
+    return queued
 
 
 def replies(row: EvaluationRow) -> dict[tuple[int, int], dict[str, object]]:

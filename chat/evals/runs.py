@@ -10,15 +10,20 @@ Stop. Answers are graded once they end (grade), the results kept on their row.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 
 from chat.compare import runs as compare_runs
 from chat.compare.metrics import run_metrics
+from chat.conversations import generation
 from chat.evals import graders, judges, plan
 from chat.models import (
     Comparison,
@@ -104,15 +109,62 @@ def create(evaluation: Evaluation) -> EvaluationRun:
 
 
 def start(run: EvaluationRun, provider_for: Callable[[dict[str, object]], Provider]) -> None:
-    """Queue every answer of the run; the person's cap says how many stream at once."""
-    for row in run.rows.select_related("comparison"):
-        async_to_sync(compare_runs.start)(row.comparison, provider_for)
+    """Queue every answer of the run (the matrix shows them at once) and let at most the
+    person's cap of test cases wait for a slot at a time (launch)."""
+    queued = [
+        compare_runs.queue(row.comparison, provider_for)
+        for row in run.rows.select_related("comparison")
+    ]
+    launch(queued)
+
+
+def launch(queued: list[compare_runs.Queued]) -> None:
+    """Drain the queued comparisons (a run's test cases, or judges) in the background."""
+    if queued:
+        async_to_sync(_launch)(queued)
+
+
+async def _launch(queued: list[compare_runs.Queued]) -> None:
+    # A fresh context, as compare mode's start: this is called from a sync view.
+    task = asyncio.get_running_loop().create_task(_pump(queued), context=contextvars.Context())
+    compare_runs.keep(task)
+
+
+async def _pump(queued: list[compare_runs.Queued]) -> None:
+    """Drain the comparisons in order, at most the compare cap of them at a time: each
+    waits for the person's slots on its own, so with hundreds waiting at once every
+    freed slot would wake them all; this many are enough to keep every slot busy."""
+    cap = settings.PLAYGROUND_COMPARE_CONCURRENCY
+    fresh = asyncio.create_task(_keep_queued_fresh([q.conversation_id for q in queued]))
+    running: set[asyncio.Task[None]] = set()
+    try:
+        for each in queued:
+            while len(running) >= cap:
+                _, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            running.add(asyncio.create_task(compare_runs.drain(each)))
+        await asyncio.gather(*running, return_exceptions=True)
+    finally:
+        fresh.cancel()
+
+
+async def _keep_queued_fresh(conversation_ids: list[int]) -> None:
+    """Answers waiting for their test case's turn are written as often as streaming
+    ones, so none looks left behind by a dead server (see Message.is_stale)."""
+    while True:
+        await asyncio.sleep(generation.HEARTBEAT_INTERVAL)
+        await Message.objects.filter(
+            conversation_id__in=conversation_ids, status=Message.Status.QUEUED
+        ).aupdate(updated_at=timezone.now())
 
 
 def stop(run: EvaluationRun) -> None:
-    """Stop all: streaming answers end keeping what arrived, queued ones never start."""
-    for row in run.rows.select_related("comparison"):
-        async_to_sync(compare_runs.stop)(row.comparison)
+    """Stop all: streaming answers end keeping what arrived, queued ones never start;
+    the judges' too."""
+    judged = Comparison.objects.filter(evaluation_judgement__row__run=run)
+    for comparison in [row.comparison for row in run.rows.select_related("comparison")]:
+        async_to_sync(compare_runs.stop)(comparison)
+    for comparison in judged:
+        async_to_sync(compare_runs.stop)(comparison)
 
 
 def delete(run: EvaluationRun) -> None:
@@ -123,8 +175,6 @@ def delete(run: EvaluationRun) -> None:
         Q(evaluation_row__run=run) | Q(evaluation_judgement__row__run=run)
     )
     hidden = list(comparisons.values_list("conversation_id", flat=True))
-    for judge in Comparison.objects.filter(evaluation_judgement__row__run=run):
-        async_to_sync(compare_runs.stop)(judge)
     comparisons.delete()
     Conversation.objects.filter(pk__in=[pk for pk in hidden if pk], hidden=True).delete()
     run.delete()
@@ -163,6 +213,7 @@ def grade(
     for slot in slots.select_related("message").exclude(message__status__in=ACTIVE):
         ended.setdefault(slot.comparison_id, []).append(slot.message)
     judged = any(check.get("kind") == "judge" for check in run.checks)
+    asked: list[compare_runs.Queued] = []
     for row in rows:
         grades = dict(row.grades)
         for message in ended.get(row.comparison_id, []):
@@ -170,7 +221,7 @@ def grade(
                 continue
             grades[str(message.pk)] = grade_answer(run.checks, run.cases[row.case], message)
             if judged and provider_for is not None and message.status == Message.Status.COMPLETE:
-                judges.start(run, row, message, provider_for)
+                asked += judges.ask(run, row, message, provider_for)
         if judged:
             for (answer, index), result in judges.replies(row).items():
                 kept = grades.get(str(answer))
@@ -179,6 +230,7 @@ def grade(
         if grades != row.grades:
             row.grades = grades
             row.save(update_fields=["grades"])
+    launch(asked)
 
 
 def grade_answer(checks: list[dict], case: dict, message: Message) -> list[dict | None]:

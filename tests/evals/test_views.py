@@ -255,7 +255,7 @@ def _finished_run(evaluation, content_for):
     upstream = Provider("sim", "http://127.0.0.1:9/v1", False)
     for row in run.rows.all():
         # What compare mode's run makes: the hidden conversation and queued answers.
-        compare_runs._create_run(row.comparison, lambda column: upstream)
+        compare_runs.queue(row.comparison, lambda column: upstream)
     _answer(run, content_for)
     return run
 
@@ -441,7 +441,7 @@ def test_a_judges_verdict_is_taken_into_the_answers_results(alice_client, evalua
     )
     EvaluationJudgement.objects.create(row=row, answer=answer, check_index=0, comparison=judge)
     upstream = Provider("sim", "http://127.0.0.1:9/v1", False)
-    compare_runs._create_run(judge, lambda column: upstream)
+    compare_runs.queue(judge, lambda column: upstream)
     reply = ComparisonRun.objects.get(comparison=judge).message
     Message.objects.filter(pk=reply.pk).update(status="complete", content="PASS: It says France.")
     runs.grade(run)
@@ -462,7 +462,7 @@ def test_stop_all_stops_every_queued_answer_and_says_why_each_failed(alice_clien
     run = runs.create(ready)
     upstream = Provider("sim", "http://127.0.0.1:9/v1", False)
     for row in run.rows.all():
-        compare_runs._create_run(row.comparison, lambda column: upstream)
+        compare_runs.queue(row.comparison, lambda column: upstream)
     html = alice_client.get(reverse("chat-eval-run", args=[ready.pk, 1])).content.decode()
     assert "Stop all" in html and "12 of 12 answers still streaming or queued" in html
     alice_client.post(reverse("chat-eval-stop", args=[ready.pk, 1]))
