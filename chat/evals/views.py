@@ -24,6 +24,9 @@ from chat.providers import upstreams
 from chat.web import AuthedRequest
 
 PAGE = "evals/evaluation.html"
+# The base settings the page edits; the others come from the saved prompt, or a sweep of
+# one value sets them.
+BASE_FIELDS = ("model", "temperature", "max_tokens", params.EXTRA)
 RUN_PAGE = "evals/run.html"
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 SWEEPABLE = [
@@ -120,7 +123,7 @@ def _page_context(
         "also_sent": [
             (params.PARAMS[name].label, params.form_values(evaluation.base_settings)[name])
             for name in params.changed_settings(evaluation.base_settings)
-            if name in params.PARAMS and name not in ("model", "temperature", "max_tokens")
+            if name in params.PARAMS and name not in BASE_FIELDS
         ],
         "estimate": estimate,
         "cost_estimate": _cost_estimate(evaluation, system_prompt, messages, columns),
@@ -288,11 +291,12 @@ def remove_check(request: AuthedRequest, pk: int, index: int) -> HttpResponse:
 @login_required
 @require_POST
 def save_settings(request: AuthedRequest, pk: int) -> HttpResponse:
-    """The base model and temperature, the sweep (up to two parameters, values by
-    commas) and the repeats; the columns they make are shown before any run."""
+    """The base model, temperature, max tokens and extra request fields, the sweep (up
+    to two parameters, values by commas) and the repeats; the columns they make are
+    shown before any run."""
     evaluation = lookup.owned(request, pk)
     form = {**params.form_values(evaluation.base_settings)}
-    for name in ("model", "temperature", "max_tokens"):
+    for name in BASE_FIELDS:
         if name in request.POST:
             form[name] = request.POST.get(name, "")
     base, base_errors = params.parse_form(form)

@@ -560,3 +560,17 @@ def test_the_matrix_csv_never_hands_a_spreadsheet_a_formula(alice_client, ready)
     )
     answers = {row[rows[0].index("answer")] for row in rows[1:]}
     assert answers == {'\'=HYPERLINK("http://evil.example")'}
+
+
+def test_extra_request_fields_go_with_every_column_and_bad_ones_are_refused(alice_client, ready):
+    url = reverse("chat-eval-settings", args=[ready.pk])
+    sweep = {"repeats": "2", "sweep-0-name": "temperature", "sweep-0-values": "0.2, 1.5"}
+    response = alice_client.post(url, {**sweep, "extra_body": '{"temperature": 2}'})
+    assert response.status_code == 400
+    assert "is set by the Temperature field" in response.content.decode()
+    alice_client.post(url, {**sweep, "extra_body": '{"reasoning_effort": "high"}'})
+    ready.refresh_from_db()
+    run = runs.create(ready)
+    assert [c["extra_body"] for c in run.columns] == [{"reasoning_effort": "high"}] * 2
+    page = alice_client.get(reverse("chat-eval", args=[ready.pk])).content.decode()
+    assert "reasoning_effort" in page
