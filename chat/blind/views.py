@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import web
 from chat.blind import trials
-from chat.compare import form, runs
+from chat.compare import builders, form, runs
 from chat.conversations import cards
 from chat.limits import starts
 from chat.models import BlindTrial, Comparison
@@ -44,7 +44,7 @@ def blind_tally(request: AuthedRequest) -> HttpResponse:
 def new_blind(request: AuthedRequest) -> HttpResponse:
     """Two settings (the compare builder's column fields) and a prompt, then Start."""
     if request.method == "GET":
-        builder = runs.builder_from(request.user)
+        builder = builders.builder_from(request.user)
         # Both start as the latest settings: the person changes what they want to test.
         latest = builder.columns[0]
         builder.columns = [form.Column(dict(latest.settings), dict(latest.values)) for _ in "AB"]
@@ -182,7 +182,7 @@ def _start_problems(request: AuthedRequest, builder: form.Builder) -> dict[str, 
         _, refused = upstreams.chosen(request.user, choice)
         if refused:
             problems[f"column-{number - 1}-provider"] = f"Setting {number}: {refused}"
-    if not problems and (unavailable := runs.unavailable_images(request.user, builder)):
+    if not problems and (unavailable := builders.unavailable_images(request.user, builder)):
         problems["images"] = unavailable
     if not problems:
         provider_for = _provider_for(request)

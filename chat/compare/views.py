@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import web
 from chat.api import params
-from chat.compare import exports, form, grid, results, runs, turns
+from chat.compare import builders, exports, form, grid, results, runs, turns
 from chat.conversations import attachments, cards
 from chat.conversations import exports as conversation_exports
 from chat.limits import starts
@@ -54,7 +54,7 @@ def new_comparison(request: AuthedRequest) -> HttpResponse:
     """Build a comparison: from a blank prompt, `?conversation=`, `?prompt=` or `?from=`."""
     if request.method == "GET":
         start = _starting_point(request)
-        builder = runs.builder_from(request.user, **start)
+        builder = builders.builder_from(request.user, **start)
         return _builder_page(request, builder, source=start.get("conversation"))
     # Image keys repeat (one field per image); every other field is single.
     data = {key: values if len(values) > 1 else values[-1] for key, values in request.POST.lists()}
@@ -92,7 +92,7 @@ def _run(
 ) -> HttpResponse:
     """Save and start the comparison, or show why not (and start nothing)."""
     errors = form.check(builder, settings.PLAYGROUND_IMAGES_PER_MESSAGE)
-    if not errors and (unavailable := runs.unavailable_images(request.user, builder)):
+    if not errors and (unavailable := builders.unavailable_images(request.user, builder)):
         errors["images"] = unavailable
     limit = settings.PLAYGROUND_COMPARE_CONFIRM_REQUESTS
     pending = None if errors else form.needs_confirmation(builder, limit)

@@ -13,7 +13,6 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString
 
 from chat.api import guidance, params
 from chat.conversations import (
@@ -22,15 +21,14 @@ from chat.conversations import (
     cards,
     composer,
     recovery,
+    redraws,
     tool_calls,
-    tree,
 )
 from chat.conversations.composer import Submission
-from chat.conversations.forwarding import StreamForwarding, partial, shown_for
+from chat.conversations.forwarding import StreamForwarding, partial
 from chat.conversations.generation import Generation
 from chat.limits import rules
 from chat.models import Conversation, Message
-from chat.pricing import prices
 from chat.providers import upstreams
 from chat.providers.upstreams import Provider
 
@@ -389,7 +387,7 @@ class ConversationConsumer(StreamForwarding):
         conversation = await self._conversation()
         if conversation is None:
             return
-        html, title, self.turns, shown = await _render_changes(
+        html, title, self.turns, shown = await redraws.render_changes(
             conversation, self.turns, set(ended or ()), staff=self.staff
         )
         self.shown.update(shown)
@@ -435,67 +433,6 @@ def prompt_slot(errors: dict[str, str]) -> str:
 def _composer_actions(*, streaming: bool) -> str:
     html = render_to_string(f"{PAGE}#composer-actions", {"streaming": streaming})
     return partial("#composer-actions", "outerHTML", html)
-
-
-@database_sync_to_async
-def _render_changes(
-    conversation: Conversation, shown_turns: list[str] | None, ended: set[int], *, staff: bool
-) -> tuple[str, SafeString, list[str], dict[int, list[int]]]:
-    """The partials that bring a page showing `shown_turns` (turn signatures; None:
-    unknown) to the conversation's path now, re-rendering the turns of `ended` answers;
-    the path's signatures now; and the streaming text each rendered card shows."""
-    steps = conversation.steps()
-    now = [step.signature for step in steps]
-    table = prices.table()
-    turns = cards.turns(steps, table)
-    title = render_to_string(f"{PAGE}#title-input", {"conversation": conversation})
-    # The conversation's cost moves whenever an answer ends: sent with every render.
-    cost = partial(
-        "#conversation-cost",
-        "outerHTML",
-        render_to_string(
-            f"{PAGE}#conversation-cost",
-            {
-                "conversation_cost": prices.conversation_total_text(conversation.pk, table),
-                "staff": staff,
-            },
-        ),
-    )
-    if shown_turns is None:
-        html = partial(
-            "#messages", "innerHTML", render_to_string(f"{PAGE}#messages", {"turns": turns})
-        )
-        return html + cost, title, now, _streaming_text(steps)
-    same = tree.changed_from(shown_turns, now)
-    parts = [
-        partial(f"#turn-{signature.partition('|')[0]}", "delete", SafeString(""))
-        for signature in shown_turns[same:]
-    ]
-    rendered = []
-    for index, turn in enumerate(turns):
-        if index >= same:
-            rendered.append(steps[index])
-            html = render_to_string(f"{PAGE}#turn", {"turn": turn})
-            parts.append(partial("#turns", "beforeend", html))
-            continue
-        # An unchanged turn: only its answers that ended, and those whose tool calls
-        # gain or lose their result boxes as the turn stops or starts being the last.
-        moved = turn.last != (index == len(shown_turns) - 1)
-        for card in turn.cards:
-            if card["message"].pk in ended or (moved and card["message"].tool_calls):
-                html = render_to_string(f"{PAGE}#assistant-card", card)
-                parts.append(partial(f"#message-{card['message'].pk}", "outerHTML", html))
-    return "".join(parts) + cost, title, now, _streaming_text(rendered)
-
-
-def _streaming_text(steps: list) -> dict[int, list[int]]:
-    """Streaming text rendered so far, so later deltas and renders go to the right place."""
-    return {
-        m.pk: shown_for(m.reasoning, m.content)
-        for step in steps
-        for m in step.choices
-        if m.status == Message.Status.STREAMING
-    }
 
 
 @database_sync_to_async

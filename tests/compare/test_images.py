@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from chat.compare import form, runs
+from chat.compare import builders, form, runs
 from chat.conversations import attachments
 from chat.models import Attachment, Comparison, ComparisonRun, Message, PromptVersion, SavedPrompt
 from chat.providers.upstreams import Provider
@@ -33,7 +33,7 @@ def pictured(alice):
     """Alice's comparison of two columns from her weather conversation (an image, a tool
     call and its result), run and answered."""
     conversation = pictured_conversation(alice)
-    builder = runs.builder_from(alice, conversation=conversation)
+    builder = builders.builder_from(alice, conversation=conversation)
     form.add_column(builder)
     comparison = runs.create(alice, builder, conversation)
     provider = Provider("Built-in simulator", "http://127.0.0.1:1/v1", is_simulator=True)
