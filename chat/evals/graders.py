@@ -10,8 +10,8 @@ A check is stored as JSON-able data with a "kind" and that kind's fields:
 
 grade() turns a check and a cell (one model's answer to one test case) into a Result whose
 reason is a sentence saying exactly why, pass or fail. Positions in reasons count
-characters from 1. Judge checks are graded by another model: judge_messages() writes what
-it is sent and parse_verdict() reads its reply.
+characters from 1. Judge checks are graded by another model: chat/evals/verdicts.py
+writes what it is sent and reads its reply.
 
 Pure: no Django, no I/O.
 """

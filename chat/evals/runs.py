@@ -3,9 +3,11 @@ and opening one answer as a conversation.
 
 A run copies what it runs with (the prompt or the saved prompt's latest version, the
 test cases, the checks, the columns), then makes one comparison per test case, its
-prompt filled with the case's values, and starts each through compare mode
-(chat/compare/runs.py): the same per-person queue and cap, the same streaming and
-Stop. Answers are graded once they end (grade), the results kept on their row.
+prompt filled with the case's values, queues every answer through compare mode
+(chat/compare/runs.py: the same per-person slots, streaming and Stop) and drains the
+test cases from one background task, at most the compare cap of them at a time
+(_pump). Answers are graded once they end (grade), the results kept on their row;
+model-graded checks ask a judge (chat/evals/judges.py) the same way.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ def problems(evaluation: Evaluation) -> dict[str, str]:
 @transaction.atomic
 def create(evaluation: Evaluation) -> EvaluationRun:
     """A new run holding a copy of what the evaluation runs with, and its rows."""
+    # Two Runs at once must not both take the next number: the evaluation's row is
+    # locked until this one is made (PostgreSQL; SQLite writes one at a time anyway).
+    Evaluation.objects.select_for_update().filter(pk=evaluation.pk).first()
     version, system_prompt, messages = current_prompt(evaluation)
     columns, _ = plan.columns(evaluation.base_settings, evaluation.sweep)
     last = evaluation.runs.aggregate(last=Max("number"))["last"] or 0
